@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { isAvailable, timeDomain } from '../../src/hrv/time-domain.js';
+import { readRrFile } from '../../src/io/rr-file.js';
+import { first5MinCount, referenceTolerance, TIME_DOMAIN_REFERENCE } from '../helpers/reference.js';
+
+function expectClose(actual: number | null, printed: string, label: string) {
+  expect(actual, label).not.toBeNull();
+  const diff = Math.abs((actual as number) - Number(printed));
+  expect(diff, `${label}: ${actual} vs reference ${printed}`).toBeLessThanOrEqual(referenceTolerance(printed));
+}
+
+describe('time domain against REFERENCE.md (no correction)', () => {
+  for (const ref of TIME_DOMAIN_REFERENCE) {
+    it(`${ref.file} ${ref.segment}`, async () => {
+      const { rrMs } = await readRrFile(`recordings/${ref.file}`);
+      const n = ref.segment === 'whole' ? rrMs.length : first5MinCount(rrMs);
+      const segment = Array.from(rrMs).slice(0, n);
+      expect(segment.length).toBe(ref.beats);
+      expectClose(segment.reduce((a, b) => a + b, 0) / 1000, ref.durationS, 'duration');
+      const td = timeDomain(segment);
+      if (!isAvailable(td)) throw new Error(td.reason);
+      expectClose(td.meanRrMs, ref.meanRrMs, 'mean RR');
+      expectClose(td.sdnnMs, ref.sdnnMs, 'SDNN');
+      expectClose(td.rmssdMs, ref.rmssdMs, 'RMSSD');
+      expectClose(td.lnRmssd, ref.lnRmssd, 'lnRMSSD');
+      expectClose(td.pnn50Pct, ref.pnn50Pct, 'pNN50');
+      expect(td.meanHrBpm).toBeCloseTo(60_000 / Number(ref.meanRrMs), 3);
+    });
+  }
+});
+
+describe('time domain: analytic cases', () => {
+  it('constant RR gives RMSSD 0, SDNN 0, pNN50 0 and no lnRMSSD', () => {
+    const td = timeDomain(new Array(100).fill(857.421875));
+    if (!isAvailable(td)) throw new Error(td.reason);
+    expect(td.rmssdMs).toBe(0);
+    expect(td.sdnnMs).toBe(0);
+    expect(td.pnn50Pct).toBe(0);
+    expect(td.lnRmssd).toBeNull();
+    expect(td.meanHrBpm).toBeCloseTo(60_000 / 857.421875, 12);
+  });
+
+  it('alternating RR ±d gives RMSSD 2d, SD1 = 2d/√2 and pNN50 by the strict > 50 ms rule', () => {
+    const rr = Array.from({ length: 201 }, (_, i) => (i % 2 ? 1025 : 975));
+    const td = timeDomain(rr);
+    if (!isAvailable(td)) throw new Error(td.reason);
+    expect(td.rmssdMs).toBeCloseTo(50, 12);
+    expect(td.pnn50Pct).toBe(0); // |Δ| = 50 is not > 50
+    expect(td.sd1Ms).toBeCloseTo(50 / Math.SQRT2, 9);
+  });
+
+  it('never takes a difference across an unlinked pair (gap or corrected beat)', () => {
+    const rr = [1000, 1010, 1000, 400, 1000, 1010];
+    const linked = [false, true, true, false, false, true];
+    const td = timeDomain(rr, linked);
+    if (!isAvailable(td)) throw new Error(td.reason);
+    expect(td.differences).toBe(3);
+    expect(td.rmssdMs).toBeCloseTo(10, 12);
+  });
+
+  it('says why when there is not enough data', () => {
+    const td = timeDomain([1000]);
+    expect(isAvailable(td)).toBe(false);
+  });
+});
