@@ -1,0 +1,304 @@
+/**
+ * The daemon's core: one source, the pipeline of the current session, the store, the viewers.
+ *
+ *   source.events$ ─share─┬─ status tracking (always)
+ *                         └─ per session: beat timeline → live metrics → CommitBatcher (store, then viewers)
+ *
+ * Data flows one way. Commands (start or end a session, set a phase, add or undo a marker) come in through the
+ * server and are stored, then published, like everything else. The constructor only assigns; `start()` and
+ * `stop()` act.
+ */
+import { type Observable, type Subscription, share } from 'rxjs';
+import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
+import type { PipelineEvent } from '../pipeline/events.js';
+import { withLiveMetrics } from '../pipeline/metrics.js';
+import { toBeatTimeline } from '../pipeline/timeline.js';
+import {
+  type HelloMessage,
+  type MarkerMessage,
+  messageFor,
+  type MetricsMessage,
+  PROTOCOL_VERSION,
+  type SessionBackfill,
+  type SessionInfo,
+} from '../server/protocol.js';
+import { ViewerHub } from '../server/hub.js';
+import type { HeartRateSource, SourceEvent, SourceStatus } from '../sources/source.js';
+import type { SessionStore } from '../store/session-store.js';
+import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
+import { CommitBatcher } from './commit-batcher.js';
+
+export interface DaemonLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface DaemonDeps {
+  readonly store: SessionStore;
+  readonly source: HeartRateSource;
+  readonly log: DaemonLog;
+  readonly rolling?: Partial<RollingOptions>;
+  /** a replay or simulated source: the view says DEMO at all times */
+  readonly demo: boolean;
+  /** start a session as soon as the source starts (demo, replay, simulate) */
+  readonly autoSession?: { clientLabel: string; therapistNote: string };
+}
+
+interface ActiveSession {
+  readonly session: StoredSession;
+  readonly batcher: CommitBatcher;
+  readonly subscription: Subscription;
+  lastBeatTS: number;
+  latest: MetricsMessage | null;
+}
+
+export class Daemon {
+  readonly hub: ViewerHub;
+  private readonly rolling: RollingOptions;
+  private events$: Observable<SourceEvent> | null = null;
+  private sourceSubscription: Subscription | null = null;
+  private active: ActiveSession | null = null;
+  private status: SourceStatus | null = null;
+  private recording = true;
+  private sourceEnded = false;
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.rolling = { ...ROLLING_DEFAULTS, ...deps.rolling };
+    this.hub = new ViewerHub(() => this.hello());
+  }
+
+  get sourceStatus(): SourceStatus | null {
+    return this.status;
+  }
+
+  get currentSession(): StoredSession | null {
+    return this.active ? (this.deps.store.getSession(this.active.session.id) ?? null) : null;
+  }
+
+  get isRecording(): boolean {
+    return this.recording;
+  }
+
+  /** Closes sessions a killed daemon left open, then starts the source (and a session, if asked to). */
+  start(): void {
+    const { store, log, source } = this.deps;
+    const interrupted = store.recoverInterrupted();
+    if (interrupted.length > 0) log.warn({ sessions: interrupted }, 'sessions left open by an earlier run marked interrupted');
+    this.events$ = source.events$.pipe(share());
+    if (this.deps.autoSession) this.startSession(this.deps.autoSession);
+    this.sourceSubscription = this.events$.subscribe({
+      next: (e) => {
+        if (e.type !== 'status') return;
+        this.status = e.status;
+        // Within a session, statuses travel through the pipeline (stored, then published).
+        if (!this.active) this.hub.broadcast({ type: 'status', status: e.status, receivedAtMs: e.receivedAtMs });
+      },
+      error: (err) => log.error({ err }, 'source failed'),
+      complete: () => {
+        this.sourceEnded = true;
+        log.info({ source: source.label }, 'source ended');
+      },
+    });
+  }
+
+  /** Starts a new session (ending the current one). */
+  startSession(input: { clientLabel?: string; therapistNote?: string }): StoredSession {
+    if (!this.events$) throw new Error('the daemon is not started');
+    if (this.sourceEnded) throw new DaemonError('DAEMON_SOURCE_ENDED', 'the source has ended: restart tableside');
+    this.endSession();
+    const { store, source } = this.deps;
+    const session = store.createSession({
+      clientLabel: input.clientLabel ?? '',
+      therapistNote: input.therapistNote ?? '',
+      sourceKind: source.kind,
+      sourceLabel: source.label,
+      params: { rolling: this.rolling, protocol: PROTOCOL_VERSION },
+    });
+    const batcher = new CommitBatcher(
+      store,
+      session.id,
+      (events) => this.publish(events),
+      (err) => this.storeFailed(err),
+    );
+    // Placeholder until subscribe() returns: a synchronous source could emit during subscription.
+    const active: ActiveSession = {
+      session,
+      batcher,
+      subscription: null as unknown as Subscription,
+      lastBeatTS: 0,
+      latest: null,
+    };
+    this.active = active;
+    const subscription = this.events$.pipe(toBeatTimeline(), withLiveMetrics(this.rolling)).subscribe({
+      next: (e) => batcher.push(e),
+      error: (err) => {
+        this.deps.log.error({ err, session: session.id }, 'pipeline failed; session ended');
+        this.endSession('ended');
+      },
+      complete: () => this.endSession('ended'),
+    });
+    (active as { subscription: Subscription }).subscription = subscription;
+    this.deps.log.info({ session: session.id, source: source.label }, 'session started');
+    this.hub.rehello();
+    return session;
+  }
+
+  /** Ends the current session, storing what is pending. No-op without one. */
+  endSession(status: 'ended' | 'interrupted' = 'ended'): StoredSession | null {
+    const active = this.active;
+    if (!active) return null;
+    this.active = null;
+    active.subscription?.unsubscribe();
+    active.batcher.flush();
+    let ended: StoredSession | null = null;
+    if (this.recording) {
+      try {
+        ended = this.deps.store.endSession(active.session.id, status);
+      } catch (err) {
+        this.storeFailed(err);
+      }
+    }
+    this.deps.log.info({ session: active.session.id }, 'session ended');
+    this.hub.broadcast({ type: 'session', event: 'ended', sessionId: active.session.id });
+    return ended;
+  }
+
+  setPhase(sessionId: number, kind: PhaseKind): StoredPhase {
+    const active = this.requireActive(sessionId);
+    const phase = this.deps.store.setPhase(sessionId, kind, active.lastBeatTS);
+    this.hub.broadcast({ type: 'phase', sessionId, id: phase.id, kind: phase.kind, startedAtS: phase.startedAtS });
+    return phase;
+  }
+
+  addMarker(sessionId: number, kind: MarkerKind, value: string): StoredMarker {
+    const active = this.requireActive(sessionId);
+    const marker = this.deps.store.addMarker(sessionId, { kind, value, atS: active.lastBeatTS });
+    this.hub.broadcast(markerMessage(marker));
+    return marker;
+  }
+
+  undoMarker(sessionId: number, markerId: number): StoredMarker {
+    this.requireActive(sessionId);
+    const marker = this.deps.store.undoMarker(sessionId, markerId);
+    this.hub.broadcast(markerMessage(marker));
+    return marker;
+  }
+
+  /** Stops the source and the session, storing what is pending. The store is closed by whoever opened it. */
+  stop(): void {
+    this.endSession('ended');
+    this.sourceSubscription?.unsubscribe();
+    this.sourceSubscription = null;
+    this.hub.closeAll();
+  }
+
+  /** What a viewer gets on connect: everything needed to draw the current session from scratch. */
+  hello(): HelloMessage {
+    const { source } = this.deps;
+    return {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      source: { kind: source.kind, label: source.label, demo: this.deps.demo },
+      status: this.status,
+      recording: this.recording,
+      session: this.active ? this.backfill(this.active) : null,
+    };
+  }
+
+  private backfill(active: ActiveSession): SessionBackfill {
+    const { store } = this.deps;
+    const id = active.session.id;
+    const beats = store.getBeats(id);
+    const metrics = store.getMetrics(id);
+    const session = store.getSession(id) ?? active.session;
+    return {
+      session: sessionInfo(session),
+      beats: {
+        seq: beats.map((b) => b.seq),
+        tS: beats.map((b) => b.tS),
+        rrMs: beats.map((b) => b.rrMs),
+        gapBefore: beats.map((b) => b.gapBefore),
+        kind: beats.map((b) => b.kind),
+      },
+      metrics: {
+        tS: metrics.map((m) => m.tS),
+        meanHrBpm: metrics.map((m) => m.meanHrBpm),
+        rmssdMs: metrics.map((m) => m.rmssdMs),
+        lnRmssd: metrics.map((m) => m.lnRmssd),
+        hfMs2: metrics.map((m) => m.hfMs2),
+        lfMs2: metrics.map((m) => m.lfMs2),
+        respirationRateBpm: metrics.map((m) => m.respirationRateBpm),
+        correctedPct: metrics.map((m) => m.correctedPct),
+      },
+      phases: store.getPhases(id).map(({ id: phaseId, kind, startedAtS }) => ({ id: phaseId, kind, startedAtS })),
+      markers: store.getMarkers(id).map(({ id: markerId, kind, value, atS, undone }) => ({
+        id: markerId,
+        kind,
+        value,
+        atS,
+        undone,
+      })),
+      gaps: store.getGaps(id).map(({ fromS, toS, reason }) => ({ fromS, toS, reason })),
+      latest: active.latest,
+    };
+  }
+
+  private publish(events: readonly PipelineEvent[]): void {
+    const active = this.active;
+    for (const e of events) {
+      if (active) {
+        if (e.type === 'beat') active.lastBeatTS = e.tS;
+        else if (e.type === 'status') this.status = e.status;
+      }
+      const message = messageFor(e);
+      if (message === null) continue;
+      if (active && e.type === 'metrics') active.latest = message as MetricsMessage;
+      this.hub.broadcast(message);
+    }
+  }
+
+  private storeFailed(err: unknown): void {
+    if (!this.recording) return;
+    this.recording = false;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.deps.log.error({ err }, 'recording stopped: the session store failed; the live view goes on');
+    this.hub.broadcast({ type: 'recording', state: 'stopped', reason });
+  }
+
+  private requireActive(sessionId: number): ActiveSession {
+    const active = this.active;
+    if (!active || active.session.id !== sessionId) {
+      throw new DaemonError('DAEMON_NOT_CURRENT', `session ${sessionId} is not the session being recorded`);
+    }
+    return active;
+  }
+}
+
+export class DaemonError extends Error {
+  override readonly name = 'DaemonError';
+  constructor(
+    readonly code: 'DAEMON_NOT_CURRENT' | 'DAEMON_SOURCE_ENDED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function sessionInfo(s: StoredSession): SessionInfo {
+  return {
+    id: s.id,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    status: s.status,
+    clientLabel: s.clientLabel,
+    therapistNote: s.therapistNote,
+    sourceKind: s.sourceKind,
+    sourceLabel: s.sourceLabel,
+  };
+}
+
+function markerMessage(m: StoredMarker): MarkerMessage {
+  return { type: 'marker', sessionId: m.sessionId, id: m.id, kind: m.kind, value: m.value, atS: m.atS, undone: m.undone };
+}
+

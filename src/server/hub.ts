@@ -1,0 +1,69 @@
+/**
+ * The viewers: every open `/ws` socket. A sink: it receives committed events and never pushes back.
+ *
+ * Back-pressure: a viewer whose socket buffer grows beyond `SLOW_VIEWER_BYTES` (a tablet on weak Wi-Fi) stops
+ * getting live messages; once its buffer drains it gets a fresh `hello` — the latest state, not an unbounded queue.
+ */
+import type { WebSocket } from 'ws';
+import type { HelloMessage } from './protocol.js';
+
+/** Beyond this many unsent bytes a viewer is skipped until it drains. */
+export const SLOW_VIEWER_BYTES = 1 << 20;
+
+interface Viewer {
+  readonly socket: WebSocket;
+  /** skipped messages since it fell behind: it needs a fresh hello */
+  behind: boolean;
+}
+
+export class ViewerHub {
+  private readonly viewers = new Set<Viewer>();
+
+  constructor(private readonly hello: () => HelloMessage) {}
+
+  get size(): number {
+    return this.viewers.size;
+  }
+
+  /** Registers a socket and sends it `hello` in the same turn, so nothing is missed or sent twice. */
+  add(socket: WebSocket, onMessage: (data: string) => void): void {
+    const viewer: Viewer = { socket, behind: false };
+    this.viewers.add(viewer);
+    socket.on('close', () => this.viewers.delete(viewer));
+    socket.on('error', () => this.viewers.delete(viewer));
+    socket.on('message', (data, isBinary) => onMessage(isBinary ? '' : data.toString()));
+    socket.send(JSON.stringify(this.hello()));
+  }
+
+  /** Sends one message to every viewer that keeps up. */
+  broadcast(message: object): void {
+    if (this.viewers.size === 0) return;
+    const text = JSON.stringify(message);
+    for (const viewer of this.viewers) this.sendTo(viewer, text);
+  }
+
+  /** Sends a fresh hello to everyone (a session started or ended). */
+  rehello(): void {
+    for (const viewer of this.viewers) viewer.socket.send(JSON.stringify(this.hello()));
+  }
+
+  private sendTo(viewer: Viewer, text: string): void {
+    const { socket } = viewer;
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > SLOW_VIEWER_BYTES) {
+      viewer.behind = true;
+      return;
+    }
+    if (viewer.behind) {
+      viewer.behind = false;
+      socket.send(JSON.stringify(this.hello()));
+      return;
+    }
+    socket.send(text);
+  }
+
+  closeAll(code = 1001, reason = 'tableside is shutting down'): void {
+    for (const viewer of this.viewers) viewer.socket.close(code, reason);
+    this.viewers.clear();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The LAN protocol on `/ws`, version 1 (documented in the README, "WebSocket protocol").
+ *
+ * Server → viewer, JSON text frames:
+ * - `hello`   on connect: protocol version, source, status, and the whole current session so far (columnar beats and
+ *             metrics, phases, markers, gaps), so a reloaded page redraws everything;
+ * - `status`  the strap or replay changed state;
+ * - `beat`    one raw beat, after it was stored;
+ * - `metrics` the live metrics after a beat was classified (a few beats later: the artefact layer looks ahead);
+ * - `gap`, `phase`, `marker`, `session` (started / ended), `recording` (stopped: the store failed), `error`.
+ * Viewer → server: `{"type":"ping"}` → `{"type":"pong"}`; anything else gets an `error` with a code. Commands
+ * (start a session, set a phase, add a marker) go through the REST API, not the socket.
+ */
+import type { LiveMetrics } from '../hrv/rolling.js';
+import type { BeatEvent, GapEvent, PipelineEvent } from '../pipeline/events.js';
+import type { SourceKind, SourceStatus } from '../sources/source.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface SessionInfo {
+  readonly id: number;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly status: string;
+  readonly clientLabel: string | null;
+  readonly therapistNote: string | null;
+  readonly sourceKind: string;
+  readonly sourceLabel: string;
+}
+
+export interface PhaseMessage {
+  readonly type: 'phase';
+  readonly sessionId: number;
+  readonly id: number;
+  readonly kind: 'baseline' | 'massage' | 'recovery';
+  readonly startedAtS: number;
+}
+
+export interface MarkerMessage {
+  readonly type: 'marker';
+  readonly sessionId: number;
+  readonly id: number;
+  readonly kind: 'technique' | 'region' | 'note';
+  readonly value: string;
+  readonly atS: number;
+  readonly undone: boolean;
+}
+
+/** The metrics a viewer needs, flattened: values are null while not valid, and `quality` says why. */
+export type MetricsMessage = { readonly type: 'metrics'; readonly receivedAtMs: number } & LiveMetrics;
+
+export type BeatMessage = Omit<BeatEvent, 'type'> & { readonly type: 'beat' };
+export type GapMessage = Omit<GapEvent, 'type'> & { readonly type: 'gap' };
+
+export interface StatusMessage {
+  readonly type: 'status';
+  readonly status: SourceStatus;
+  readonly receivedAtMs: number;
+}
+
+/** Columnar session history (uPlot draws columns directly). */
+export interface SessionBackfill {
+  readonly session: SessionInfo;
+  readonly beats: { seq: number[]; tS: number[]; rrMs: number[]; gapBefore: boolean[]; kind: (string | null)[] };
+  readonly metrics: {
+    tS: number[];
+    meanHrBpm: (number | null)[];
+    rmssdMs: (number | null)[];
+    lnRmssd: (number | null)[];
+    hfMs2: (number | null)[];
+    lfMs2: (number | null)[];
+    respirationRateBpm: (number | null)[];
+    correctedPct: (number | null)[];
+  };
+  readonly phases: Omit<PhaseMessage, 'type' | 'sessionId'>[];
+  readonly markers: Omit<MarkerMessage, 'type' | 'sessionId'>[];
+  readonly gaps: { fromS: number; toS: number; reason: string }[];
+  /** the latest metrics message, so the figures show at once */
+  readonly latest: MetricsMessage | null;
+}
+
+/** Why the server refused a viewer's message; the socket stays open. */
+export type ViewerErrorCode =
+  /** not a JSON object with a string `type` (binary frame, bad JSON, an array…) */
+  | 'WS_BAD_MESSAGE'
+  /** a JSON message of a type viewers may not send */
+  | 'WS_UNKNOWN_MESSAGE';
+
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly code: ViewerErrorCode;
+  readonly message: string;
+}
+
+export interface PongMessage {
+  readonly type: 'pong';
+}
+
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly protocol: number;
+  readonly source: { kind: SourceKind; label: string; demo: boolean };
+  readonly status: SourceStatus | null;
+  readonly recording: boolean;
+  readonly session: SessionBackfill | null;
+}
+
+/** Turns a committed pipeline event into its message, or null for events viewers do not get (raw samples). */
+export function messageFor(event: PipelineEvent): BeatMessage | MetricsMessage | GapMessage | StatusMessage | null {
+  switch (event.type) {
+    case 'beat':
+      return event;
+    case 'metrics':
+      return { type: 'metrics', receivedAtMs: event.receivedAtMs, ...event.metrics };
+    case 'gap':
+      return event;
+    case 'status':
+      return { type: 'status', status: event.status, receivedAtMs: event.receivedAtMs };
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,558 @@
+/**
+ * The session store: one SQLite file holding every session with its raw samples, beats, gaps, source statuses,
+ * per-beat metrics, phases and markers.
+ *
+ * better-sqlite3 is synchronous: each call blocks the event loop while it runs, which is what makes a batch commit
+ * cheap (no queue, no promise per row). The daemon commits one batch per event-loop turn with `writeBatch`; keep
+ * these calls in a sink's subscriber, never inside an RxJS operator.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { LiveQuality } from '../hrv/rolling.js';
+import { BeatFlag, type BeatKind } from '../hrv/types.js';
+import type { PipelineEvent } from '../pipeline/events.js';
+import type { SourceKind, SourceState } from '../sources/source.js';
+import { StoreError, toStoreError } from './errors.js';
+import {
+  APPLICATION_ID,
+  type BeatRow,
+  type MarkerRow,
+  type MetricsRow,
+  MIGRATIONS,
+  type PhaseRow,
+  prepareStatements,
+  SCHEMA_VERSION,
+  type SessionRow,
+  type Statements,
+} from './sql.js';
+import type {
+  MarkerKind,
+  NewMarker,
+  NewSession,
+  PhaseKind,
+  SessionStatus,
+  StoredBeat,
+  StoredGap,
+  StoredMarker,
+  StoredMetrics,
+  StoredPhase,
+  StoredSample,
+  StoredSession,
+  StoredStatus,
+  TimeRange,
+} from './types.js';
+
+/** How long a statement waits for another connection's lock before giving up with STORE_LOCKED, ms. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** The part of a pino logger the store uses: pass `log.child({ module: 'store' })`. */
+export interface StoreLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface StoreOptions {
+  readonly log?: StoreLog;
+  /** wall clock, ms since the epoch (tests pin it) */
+  readonly now?: () => number;
+  /** default `BUSY_TIMEOUT_MS` */
+  readonly busyTimeoutMs?: number;
+}
+
+type Transactions = ReturnType<SessionStore['makeTransactions']>;
+
+export class SessionStore {
+  /** the database file (`:memory:` for a throwaway one) */
+  readonly path: string;
+  private readonly log: StoreLog | undefined;
+  private readonly now: () => number;
+  private readonly busyTimeoutMs: number;
+  private db: Database.Database | undefined;
+  private sql: Statements | undefined;
+  private tx: Transactions | undefined;
+
+  constructor(path: string, options: StoreOptions = {}) {
+    this.path = path;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+  }
+
+  /** Opens (creating it and its folder if needed) and migrates the database at `path`. */
+  static open(path: string, options: StoreOptions = {}): SessionStore {
+    return new SessionStore(path, options).open();
+  }
+
+  get isOpen(): boolean {
+    return this.db !== undefined;
+  }
+
+  /**
+   * Opens the file: WAL (readers never block the writer), `synchronous=NORMAL` (a power cut may lose the last
+   * commits, never corrupt the file), foreign keys on, then brings the schema up to date. Throws `StoreError`.
+   */
+  open(): this {
+    if (this.db) return this;
+    const path = this.path;
+    const memory = path === ':memory:' || path === '';
+    if (!memory) {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (err) {
+        throw toStoreError(err, path, 'creating its folder');
+      }
+    }
+    let db: Database.Database;
+    try {
+      db = new Database(path, { timeout: this.busyTimeoutMs });
+    } catch (err) {
+      throw toStoreError(err, path, 'opening');
+    }
+    try {
+      // Read-only checks first: a file that is not ours must not even be switched to WAL.
+      this.checkIdentity(db);
+      const journal = db.pragma('journal_mode = WAL', { simple: true });
+      if (!memory && journal !== 'wal') {
+        throw new StoreError('STORE_UNWRITABLE', path, `could not switch to WAL (journal mode is ${String(journal)}).`);
+      }
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      // IMMEDIATE: two processes starting at once migrate one after the other, and the write is also the probe that
+      // finds a file we may read but not write (SQLite silently opens those read-only).
+      const foundVersion = db.transaction(() => this.migrate(db)).immediate();
+      this.sql = prepareStatements(db);
+      this.tx = this.makeTransactions(db, this.sql);
+      this.db = db;
+      this.log?.info({ path, schemaVersion: SCHEMA_VERSION, foundVersion }, 'store opened');
+      return this;
+    } catch (err) {
+      db.close();
+      this.sql = undefined;
+      throw toStoreError(err, path, 'opening');
+    }
+  }
+
+  /** Writes back the WAL into the main file and closes. Safe to call twice. */
+  close(): void {
+    const db = this.db;
+    if (!db) return;
+    this.db = undefined;
+    this.sql = undefined;
+    this.tx = undefined;
+    try {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
+  }
+
+  // Writing.
+
+  /**
+   * Stores a batch of pipeline events in one transaction: all of it, or nothing (then a `StoreError` is thrown).
+   * A metrics event also classifies its beat (`kind`, corrected bit); the session's last beat time follows.
+   */
+  writeBatch(sessionId: number, events: readonly PipelineEvent[]): void {
+    const tx = this.transactions();
+    if (events.length === 0) return;
+    let unclassified: number;
+    try {
+      unclassified = tx.write(sessionId, events);
+    } catch (err) {
+      throw toStoreError(
+        err,
+        this.path,
+        `writing a batch of ${events.length} events to session ${sessionId} (nothing of the batch was stored)`,
+      );
+    }
+    // Not an error: refusing the batch would lose its beats too, and the next batch would carry the same problem.
+    if (unclassified > 0) this.log?.warn({ sessionId, unclassified }, 'metrics for beats that are not stored');
+  }
+
+  createSession(session: NewSession): StoredSession {
+    const row = this.run('creating a session', () =>
+      this.statements().sessionInsert.get(
+        new Date(this.now()).toISOString(),
+        session.clientLabel,
+        session.therapistNote,
+        session.sourceKind,
+        session.sourceLabel,
+        session.device?.name ?? null,
+        session.device?.id ?? null,
+        JSON.stringify(session.params),
+      ),
+    );
+    if (!row) throw new StoreError('STORE_FAILED', this.path, 'creating a session returned no row.');
+    return toSession(row);
+  }
+
+  /** Ends a recording session and closes its open phase at the last beat. A session already ended stays as it was. */
+  endSession(sessionId: number, status: Exclude<SessionStatus, 'recording'> = 'ended'): StoredSession {
+    const tx = this.transactions();
+    return this.run(`ending session ${sessionId}`, () => tx.end(sessionId, status));
+  }
+
+  /**
+   * Marks every session still 'recording' as 'interrupted' (its daemon stopped without ending it) and returns their
+   * ids. Everything they stored is kept. The daemon calls this once at start, before it creates a session.
+   */
+  recoverInterrupted(): number[] {
+    const tx = this.transactions();
+    const ids = this.run('recovering interrupted sessions', () => tx.recover.immediate());
+    for (const sessionId of ids) {
+      this.log?.warn({ sessionId }, 'session was still recording when tableside stopped: marked interrupted');
+    }
+    return ids;
+  }
+
+  /** Closes the open phase at `atS` (beat time, s) and opens a `kind` phase there. */
+  setPhase(sessionId: number, kind: PhaseKind, atS: number): StoredPhase {
+    const tx = this.transactions();
+    return this.run(`setting the phase of session ${sessionId}`, () => tx.setPhase(sessionId, kind, atS));
+  }
+
+  addMarker(sessionId: number, marker: NewMarker): StoredMarker {
+    const s = this.statements();
+    return this.run(`adding a marker to session ${sessionId}`, () => {
+      this.requireSession(sessionId);
+      const row = s.markerInsert.get(sessionId, marker.atS, marker.kind, marker.value, this.now());
+      if (!row) throw new StoreError('STORE_FAILED', this.path, 'adding a marker returned no row.');
+      return toMarker(row);
+    });
+  }
+
+  /** Marks a marker undone (it is kept, so an undo can be shown and reverted). Unknown marker: STORE_NOT_FOUND. */
+  undoMarker(sessionId: number, markerId: number): StoredMarker {
+    const s = this.statements();
+    const row = this.run(`undoing marker ${markerId}`, () => s.markerUndo.get(sessionId, markerId));
+    if (!row) {
+      throw new StoreError('STORE_NOT_FOUND', this.path, `session ${sessionId} has no marker ${markerId}.`);
+    }
+    return toMarker(row);
+  }
+
+  /** Deletes a session and everything stored with it. False if there was none; refused while it is recording. */
+  deleteSession(sessionId: number): boolean {
+    const s = this.statements();
+    const session = this.getSession(sessionId);
+    if (!session) return false;
+    if (session.status === 'recording') {
+      throw new StoreError(
+        'STORE_RECORDING',
+        this.path,
+        `session ${sessionId} is still recording: end it before deleting it.`,
+      );
+    }
+    return this.run(`deleting session ${sessionId}`, () => s.sessionDelete.run(sessionId).changes > 0);
+  }
+
+  // Reading.
+
+  /** Newest first, with beat count and duration. */
+  listSessions(): StoredSession[] {
+    const s = this.statements();
+    return this.run('listing sessions', () => s.sessionList.all().map(toSession));
+  }
+
+  getSession(sessionId: number): StoredSession | undefined {
+    const s = this.statements();
+    const row = this.run(`reading session ${sessionId}`, () => s.sessionGet.get(sessionId));
+    return row && toSession(row);
+  }
+
+  /** A session's beats in order, or those whose time lies in `range`. */
+  getBeats(sessionId: number, range?: TimeRange): StoredBeat[] {
+    const s = this.statements();
+    return this.run(`reading the beats of session ${sessionId}`, () =>
+      (range ? s.beatRange.all(sessionId, fromS(range), toS(range)) : s.beatList.all(sessionId)).map(toBeat),
+    );
+  }
+
+  /**
+   * Beats one at a time, for a session too long to hold (a day is ~100 000 beats). The connection is busy until the
+   * iteration ends: consume it synchronously (no `await` in the loop) and finish or `return()` it.
+   */
+  *iterateBeats(sessionId: number, range?: TimeRange): Generator<StoredBeat, void, undefined> {
+    const s = this.statements();
+    const rows = range ? s.beatRange.iterate(sessionId, fromS(range), toS(range)) : s.beatList.iterate(sessionId);
+    for (const row of rows) yield toBeat(row);
+  }
+
+  getMetrics(sessionId: number, range?: TimeRange): StoredMetrics[] {
+    const s = this.statements();
+    return this.run(`reading the metrics of session ${sessionId}`, () =>
+      (range ? s.metricsRange.all(sessionId, fromS(range), toS(range)) : s.metricsList.all(sessionId)).map(toMetrics),
+    );
+  }
+
+  /** Metrics one at a time; same rules as `iterateBeats`. */
+  *iterateMetrics(sessionId: number, range?: TimeRange): Generator<StoredMetrics, void, undefined> {
+    const s = this.statements();
+    const rows = range ? s.metricsRange.iterate(sessionId, fromS(range), toS(range)) : s.metricsList.iterate(sessionId);
+    for (const row of rows) yield toMetrics(row);
+  }
+
+  getGaps(sessionId: number): StoredGap[] {
+    const s = this.statements();
+    return this.run(`reading the gaps of session ${sessionId}`, () => s.gapList.all(sessionId));
+  }
+
+  getStatuses(sessionId: number): StoredStatus[] {
+    const s = this.statements();
+    return this.run(`reading the statuses of session ${sessionId}`, () =>
+      s.statusList.all(sessionId).map((r) => ({ ...r, state: r.state as SourceState })),
+    );
+  }
+
+  getPhases(sessionId: number): StoredPhase[] {
+    const s = this.statements();
+    return this.run(`reading the phases of session ${sessionId}`, () => s.phaseList.all(sessionId).map(toPhase));
+  }
+
+  /** All markers, undone ones included (`undone: true`). */
+  getMarkers(sessionId: number): StoredMarker[] {
+    const s = this.statements();
+    return this.run(`reading the markers of session ${sessionId}`, () => s.markerList.all(sessionId).map(toMarker));
+  }
+
+  /** The raw samples, in arrival order: what re-analyses a session from what the strap sent. */
+  getSamples(sessionId: number): StoredSample[] {
+    const s = this.statements();
+    return this.run(`reading the samples of session ${sessionId}`, () =>
+      s.sampleList.all(sessionId).map((r) => ({
+        seq: r.seq,
+        sourceTimeMs: r.sourceTimeMs,
+        receivedAtMs: r.receivedAtMs,
+        // A plain view on the Buffer's bytes: callers get the type the events carry.
+        payload: r.payload && new Uint8Array(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength),
+        rrMs: JSON.parse(r.rrJson) as number[],
+        error: r.error,
+      })),
+    );
+  }
+
+  // Internals.
+
+  private statements(): Statements {
+    if (!this.sql) throw new StoreError('STORE_CLOSED', this.path, 'the store is not open (call open() first).');
+    return this.sql;
+  }
+
+  private transactions(): Transactions {
+    this.statements();
+    return this.tx as Transactions;
+  }
+
+  /** Runs `fn`, turning whatever it throws into a StoreError that names the path and what was being done. */
+  private run<T>(doing: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw toStoreError(err, this.path, doing);
+    }
+  }
+
+  private requireSession(sessionId: number): void {
+    if (!this.statements().sessionExists.get(sessionId)) {
+      throw new StoreError('STORE_NOT_FOUND', this.path, `no session ${sessionId}.`);
+    }
+  }
+
+  /** What the file holds before we touch it; refuses a file that is not ours or is from a newer tableside. */
+  private checkIdentity(db: Database.Database): { version: number; applicationId: number } {
+    const applicationId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const objects = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n;
+    if (applicationId !== APPLICATION_ID && (applicationId !== 0 || version !== 0 || objects > 0)) {
+      throw new StoreError(
+        'STORE_NOT_TABLESIDE',
+        this.path,
+        'an SQLite database that tableside did not make. Choose another database path; this file was not changed.',
+      );
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(
+        'STORE_TOO_NEW',
+        this.path,
+        `written by a newer tableside (schema version ${version}; this one knows up to ${SCHEMA_VERSION}). Update ` +
+          'tableside, or choose another database path; this file was not changed.',
+      );
+    }
+    return { version, applicationId };
+  }
+
+  /** Runs the pending migrations inside the caller's transaction; returns the version found. */
+  private migrate(db: Database.Database): number {
+    const { version } = this.checkIdentity(db);
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= version) continue;
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+      this.log?.info({ path: this.path, version: migration.version, what: migration.what }, 'store migrated');
+    }
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    return version;
+  }
+
+  /** The multi-statement operations, each wrapped once in `db.transaction`. */
+  private makeTransactions(db: Database.Database, s: Statements) {
+    const write = db.transaction((sessionId: number, events: readonly PipelineEvent[]): number => {
+      this.requireSession(sessionId);
+      let nextSampleSeq = -1;
+      let lastBeatTS = Number.NEGATIVE_INFINITY;
+      let beatCount = 0;
+      let unclassified = 0;
+      for (const e of events) {
+        switch (e.type) {
+          case 'sample':
+            if (nextSampleSeq < 0) nextSampleSeq = (s.sampleNextSeq.get(sessionId) as { next: number }).next;
+            s.sampleInsert.run(
+              sessionId,
+              nextSampleSeq++,
+              e.sourceTimeMs,
+              e.receivedAtMs,
+              e.payload,
+              JSON.stringify(e.rrMs),
+              e.error,
+            );
+            break;
+          case 'beat':
+            s.beatInsert.run(sessionId, e.seq, e.tS, e.rrMs, e.gapBefore ? 1 : 0, e.gapBefore ? BeatFlag.GapBefore : 0);
+            if (e.tS > lastBeatTS) lastBeatTS = e.tS;
+            beatCount++;
+            break;
+          case 'gap':
+            s.gapInsert.run(sessionId, e.fromS, e.toS, e.reason, e.receivedAtMs);
+            break;
+          case 'status': {
+            const st = e.status;
+            s.statusInsert.run(
+              sessionId,
+              e.sourceTimeMs,
+              e.receivedAtMs,
+              st.state,
+              st.reason ?? null,
+              st.batteryPct ?? null,
+            );
+            if (st.device) s.sessionDevice.run(st.device.name, st.device.id, sessionId);
+            break;
+          }
+          case 'metrics': {
+            const m = e.metrics;
+            s.metricsInsert.run(
+              sessionId,
+              m.seq,
+              m.tS,
+              m.meanHrBpm,
+              m.rmssdMs,
+              m.lnRmssd,
+              m.sdnnMs,
+              m.hfMs2,
+              m.lfMs2,
+              m.lfHfRatio,
+              m.hfPeakHz,
+              m.respirationRateBpm,
+              m.quality.correctedPct,
+              JSON.stringify(m.quality),
+            );
+            const corrected = m.kind !== 'normal' ? BeatFlag.Corrected : 0;
+            if (s.beatClassify.run(m.kind, corrected, sessionId, m.seq).changes === 0) unclassified++;
+            break;
+          }
+          default:
+            throw new Error(`unknown event type ${(e as { type: unknown }).type}`);
+        }
+      }
+      if (beatCount > 0) s.sessionBeatsAdded.run(lastBeatTS, lastBeatTS, beatCount, sessionId);
+      return unclassified;
+    });
+
+    const end = db.transaction((sessionId: number, status: SessionStatus): StoredSession => {
+      this.requireSession(sessionId);
+      s.phaseCloseAtLastBeat.run(sessionId);
+      s.sessionEnd.run(status, new Date(this.now()).toISOString(), sessionId);
+      return toSession(s.sessionGet.get(sessionId) as SessionRow);
+    });
+
+    const recover = db.transaction((): number[] => {
+      const ids = s.sessionRecordingIds.all().map((r) => r.id);
+      for (const id of ids) end(id, 'interrupted');
+      return ids;
+    });
+
+    const setPhase = db.transaction((sessionId: number, kind: PhaseKind, atS: number): StoredPhase => {
+      const session = s.sessionGet.get(sessionId);
+      if (!session) throw new StoreError('STORE_NOT_FOUND', this.path, `no session ${sessionId}.`);
+      if (session.status !== 'recording') {
+        throw new StoreError(
+          'STORE_ENDED',
+          this.path,
+          `session ${sessionId} has ended (${session.status}): its phases can no longer change.`,
+        );
+      }
+      s.phaseClose.run(atS, sessionId);
+      return toPhase(s.phaseInsert.get(sessionId, kind, atS) as PhaseRow);
+    });
+
+    return { write, end, recover, setPhase };
+  }
+}
+
+const fromS = (range: TimeRange): number => range.fromS ?? Number.NEGATIVE_INFINITY;
+const toS = (range: TimeRange): number => range.toS ?? Number.POSITIVE_INFINITY;
+
+function toSession(r: SessionRow): StoredSession {
+  return {
+    id: r.id,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    status: r.status as SessionStatus,
+    clientLabel: r.clientLabel,
+    therapistNote: r.therapistNote,
+    sourceKind: r.sourceKind as SourceKind,
+    sourceLabel: r.sourceLabel,
+    device: r.deviceName === null ? null : { name: r.deviceName, id: r.deviceId ?? '' },
+    params: JSON.parse(r.paramsJson) as Record<string, unknown>,
+    lastBeatTS: r.lastBeatTS,
+    beatCount: r.beatCount,
+    durationS: r.lastBeatTS ?? 0,
+  };
+}
+
+function toBeat(r: BeatRow): StoredBeat {
+  return {
+    seq: r.seq,
+    tS: r.tS,
+    rrMs: r.rrMs,
+    gapBefore: r.gapBefore === 1,
+    kind: r.kind as BeatKind | null,
+    flags: r.flags,
+  };
+}
+
+function toMetrics(r: MetricsRow): StoredMetrics {
+  return {
+    seq: r.seq,
+    tS: r.tS,
+    meanHrBpm: r.meanHrBpm,
+    rmssdMs: r.rmssdMs,
+    lnRmssd: r.lnRmssd,
+    sdnnMs: r.sdnnMs,
+    hfMs2: r.hfMs2,
+    lfMs2: r.lfMs2,
+    lfHfRatio: r.lfHfRatio,
+    hfPeakHz: r.hfPeakHz,
+    respirationRateBpm: r.respirationRateBpm,
+    correctedPct: r.correctedPct,
+    quality: JSON.parse(r.qualityJson) as LiveQuality,
+  };
+}
+
+function toPhase(r: PhaseRow): StoredPhase {
+  return { ...r, kind: r.kind as PhaseKind };
+}
+
+function toMarker(r: MarkerRow): StoredMarker {
+  return { ...r, kind: r.kind as MarkerKind, undone: r.undone === 1 };
+}

@@ -1,0 +1,344 @@
+/**
+ * All of the store's SQL: the schema migrations and the statements, prepared once per connection.
+ *
+ * Tables are STRICT (a JS bug that binds a string to a time fails loudly instead of storing it) and CHECK only the
+ * enums the store owns (status, phase and marker kinds). A beat's `kind` is not checked: a kind added to the artefact
+ * layer must not make every batch of a live session fail.
+ *
+ * Beats, metrics and samples are keyed `(session_id, seq)` so a beat cannot be stored twice; the keys double as the
+ * indexes that read a session in order. Times are REAL: replay and simulated clocks are fractional ms.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+
+/** 'tbls': stamped into the file header so another program's SQLite file is recognised as not ours. */
+export const APPLICATION_ID = 0x74626c73;
+
+export interface Migration {
+  /** the `user_version` the database has after it */
+  readonly version: number;
+  readonly what: string;
+  readonly sql: string;
+}
+
+/** In order; never edit one that shipped — add the next. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    what: 'sessions with their samples, beats, gaps, statuses, metrics, phases and markers',
+    sql: `
+      -- AUTOINCREMENT: a deleted session's id is never reused, so a viewer's link never shows another session.
+      CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL DEFAULT 'recording' CHECK (status IN ('recording', 'ended', 'interrupted')),
+        client_label TEXT NOT NULL,
+        therapist_note TEXT NOT NULL,
+        source_kind TEXT NOT NULL,
+        source_label TEXT NOT NULL,
+        device_name TEXT,
+        device_id TEXT,
+        params_json TEXT NOT NULL,
+        last_beat_t_s REAL,
+        -- kept by writeBatch in the batch's transaction: listing sessions must not count every beat ever stored
+        beat_count INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+      CREATE INDEX sessions_started ON sessions (started_at);
+      CREATE INDEX sessions_status ON sessions (status);
+
+      CREATE TABLE samples (
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL CHECK (seq >= 0),
+        source_time_ms REAL NOT NULL,
+        received_at_ms REAL NOT NULL,
+        payload BLOB,
+        rr_json TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (session_id, seq)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE beats (
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL CHECK (seq >= 0),
+        t_s REAL NOT NULL,
+        rr_ms REAL NOT NULL,
+        gap_before INTEGER NOT NULL CHECK (gap_before IN (0, 1)),
+        kind TEXT,
+        flags INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (session_id, seq)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX beats_time ON beats (session_id, t_s);
+
+      CREATE TABLE gaps (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        from_s REAL NOT NULL,
+        to_s REAL NOT NULL,
+        reason TEXT NOT NULL,
+        received_at_ms REAL NOT NULL
+      ) STRICT;
+      CREATE INDEX gaps_time ON gaps (session_id, from_s);
+
+      CREATE TABLE statuses (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        source_time_ms REAL NOT NULL,
+        received_at_ms REAL NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT,
+        battery_pct REAL
+      ) STRICT;
+      CREATE INDEX statuses_time ON statuses (session_id, source_time_ms);
+
+      -- A rowid table: quality_json makes rows too wide for WITHOUT ROWID to pay off.
+      CREATE TABLE metrics (
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL CHECK (seq >= 0),
+        t_s REAL NOT NULL,
+        mean_hr_bpm REAL,
+        rmssd_ms REAL,
+        ln_rmssd REAL,
+        sdnn_ms REAL,
+        hf_ms2 REAL,
+        lf_ms2 REAL,
+        lf_hf REAL,
+        hf_peak_hz REAL,
+        respiration_bpm REAL,
+        corrected_pct REAL NOT NULL,
+        quality_json TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+      ) STRICT;
+      CREATE INDEX metrics_time ON metrics (session_id, t_s, seq);
+
+      CREATE TABLE phases (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('baseline', 'massage', 'recovery')),
+        started_at_s REAL NOT NULL,
+        ended_at_s REAL,
+        CHECK (ended_at_s IS NULL OR ended_at_s >= started_at_s)
+      ) STRICT;
+      CREATE INDEX phases_time ON phases (session_id, started_at_s);
+      -- At most one open phase per session.
+      CREATE UNIQUE INDEX phases_one_open ON phases (session_id) WHERE ended_at_s IS NULL;
+
+      CREATE TABLE markers (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        at_s REAL NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('technique', 'region', 'note')),
+        value TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0 CHECK (undone IN (0, 1)),
+        created_at_ms REAL NOT NULL
+      ) STRICT;
+      CREATE INDEX markers_time ON markers (session_id, at_s);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+// Rows as SQLite returns them (columns aliased to camelCase; booleans still 0/1, JSON still text).
+
+export interface SessionRow {
+  id: number;
+  startedAt: string;
+  endedAt: string | null;
+  status: string;
+  clientLabel: string;
+  therapistNote: string;
+  sourceKind: string;
+  sourceLabel: string;
+  deviceName: string | null;
+  deviceId: string | null;
+  paramsJson: string;
+  lastBeatTS: number | null;
+  beatCount: number;
+}
+export interface SampleRow {
+  seq: number;
+  sourceTimeMs: number;
+  receivedAtMs: number;
+  payload: Buffer | null;
+  rrJson: string;
+  error: string | null;
+}
+export interface BeatRow {
+  seq: number;
+  tS: number;
+  rrMs: number;
+  gapBefore: number;
+  kind: string | null;
+  flags: number;
+}
+export interface GapRow {
+  fromS: number;
+  toS: number;
+  reason: string;
+  receivedAtMs: number;
+}
+export interface StatusRow {
+  sourceTimeMs: number;
+  receivedAtMs: number;
+  state: string;
+  reason: string | null;
+  batteryPct: number | null;
+}
+export interface MetricsRow {
+  seq: number;
+  tS: number;
+  meanHrBpm: number | null;
+  rmssdMs: number | null;
+  lnRmssd: number | null;
+  sdnnMs: number | null;
+  hfMs2: number | null;
+  lfMs2: number | null;
+  lfHfRatio: number | null;
+  hfPeakHz: number | null;
+  respirationRateBpm: number | null;
+  correctedPct: number;
+  qualityJson: string;
+}
+export interface PhaseRow {
+  id: number;
+  sessionId: number;
+  kind: string;
+  startedAtS: number;
+  endedAtS: number | null;
+}
+export interface MarkerRow {
+  id: number;
+  sessionId: number;
+  atS: number;
+  kind: string;
+  value: string;
+  undone: number;
+  createdAtMs: number;
+}
+
+const SESSION = `id, started_at AS startedAt, ended_at AS endedAt, status, client_label AS clientLabel,
+  therapist_note AS therapistNote, source_kind AS sourceKind, source_label AS sourceLabel, device_name AS deviceName,
+  device_id AS deviceId, params_json AS paramsJson, last_beat_t_s AS lastBeatTS, beat_count AS beatCount`;
+const SAMPLE = `seq, source_time_ms AS sourceTimeMs, received_at_ms AS receivedAtMs, payload, rr_json AS rrJson, error`;
+const BEAT = 'seq, t_s AS tS, rr_ms AS rrMs, gap_before AS gapBefore, kind, flags';
+const GAP = 'from_s AS fromS, to_s AS toS, reason, received_at_ms AS receivedAtMs';
+const STATUS = `source_time_ms AS sourceTimeMs, received_at_ms AS receivedAtMs, state, reason,
+  battery_pct AS batteryPct`;
+const METRICS = `seq, t_s AS tS, mean_hr_bpm AS meanHrBpm, rmssd_ms AS rmssdMs, ln_rmssd AS lnRmssd,
+  sdnn_ms AS sdnnMs, hf_ms2 AS hfMs2, lf_ms2 AS lfMs2, lf_hf AS lfHfRatio, hf_peak_hz AS hfPeakHz,
+  respiration_bpm AS respirationRateBpm, corrected_pct AS correctedPct, quality_json AS qualityJson`;
+const PHASE = 'id, session_id AS sessionId, kind, started_at_s AS startedAtS, ended_at_s AS endedAtS';
+const MARKER = `id, session_id AS sessionId, at_s AS atS, kind, value, undone, created_at_ms AS createdAtMs`;
+
+type Id = [sessionId: number];
+type Range = [sessionId: number, fromS: number, toS: number];
+
+/** Prepares every statement the store runs. Call once per connection, after the migrations. */
+export function prepareStatements(db: Database) {
+  const p = <P extends unknown[], R = unknown>(sql: string): Statement<P, R> => db.prepare<P, R>(sql);
+  return {
+    sessionInsert: p<[string, string, string, string, string, string | null, string | null, string], SessionRow>(
+      `INSERT INTO sessions (started_at, client_label, therapist_note, source_kind, source_label, device_name,
+        device_id, params_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${SESSION}`,
+    ),
+    sessionGet: p<Id, SessionRow>(`SELECT ${SESSION} FROM sessions WHERE id = ?`),
+    sessionList: p<[], SessionRow>(`SELECT ${SESSION} FROM sessions ORDER BY started_at DESC, id DESC`),
+    sessionExists: p<Id, { id: number }>('SELECT id FROM sessions WHERE id = ?'),
+    sessionRecordingIds: p<[], { id: number }>(`SELECT id FROM sessions WHERE status = 'recording' ORDER BY id`),
+    sessionEnd: p<[status: string, endedAt: string, sessionId: number], unknown>(
+      `UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'recording'`,
+    ),
+    sessionBeatsAdded: p<[tS: number, tS: number, count: number, sessionId: number], unknown>(
+      `UPDATE sessions SET last_beat_t_s = iif(last_beat_t_s IS NULL OR last_beat_t_s < ?, ?, last_beat_t_s),
+        beat_count = beat_count + ? WHERE id = ?`,
+    ),
+    /** The first strap a session connected to stays its strap. */
+    sessionDevice: p<[name: string, id: string, sessionId: number], unknown>(
+      `UPDATE sessions SET device_name = coalesce(device_name, ?), device_id = coalesce(device_id, ?) WHERE id = ?`,
+    ),
+    sessionDelete: p<Id, unknown>('DELETE FROM sessions WHERE id = ?'),
+
+    sampleNextSeq: p<Id, { next: number }>(
+      'SELECT coalesce(max(seq) + 1, 0) AS next FROM samples WHERE session_id = ?',
+    ),
+    sampleInsert: p<[number, number, number, number, Uint8Array | null, string, string | null], unknown>(
+      `INSERT INTO samples (session_id, seq, source_time_ms, received_at_ms, payload, rr_json, error)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    sampleList: p<Id, SampleRow>(`SELECT ${SAMPLE} FROM samples WHERE session_id = ? ORDER BY seq`),
+
+    beatInsert: p<[number, number, number, number, number, number], unknown>(
+      'INSERT INTO beats (session_id, seq, t_s, rr_ms, gap_before, flags) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    /** Bit 2 (corrected) is set or cleared, bit 1 (gap before) kept. */
+    beatClassify: p<[kind: string, correctedBit: number, sessionId: number, seq: number], unknown>(
+      'UPDATE beats SET kind = ?, flags = (flags & ~2) | ? WHERE session_id = ? AND seq = ?',
+    ),
+    beatList: p<Id, BeatRow>(`SELECT ${BEAT} FROM beats WHERE session_id = ? ORDER BY seq`),
+    beatRange: p<Range, BeatRow>(
+      `SELECT ${BEAT} FROM beats WHERE session_id = ? AND t_s >= ? AND t_s < ? ORDER BY t_s, seq`,
+    ),
+
+    gapInsert: p<[number, number, number, string, number], unknown>(
+      'INSERT INTO gaps (session_id, from_s, to_s, reason, received_at_ms) VALUES (?, ?, ?, ?, ?)',
+    ),
+    gapList: p<Id, GapRow>(`SELECT ${GAP} FROM gaps WHERE session_id = ? ORDER BY from_s, id`),
+
+    statusInsert: p<[number, number, number, string, string | null, number | null], unknown>(
+      `INSERT INTO statuses (session_id, source_time_ms, received_at_ms, state, reason, battery_pct)
+        VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    statusList: p<Id, StatusRow>(`SELECT ${STATUS} FROM statuses WHERE session_id = ? ORDER BY source_time_ms, id`),
+
+    metricsInsert: p<
+      [
+        number,
+        number,
+        number,
+        number | null,
+        number | null,
+        number | null,
+        number | null,
+        number | null,
+        number | null,
+        number | null,
+        number | null,
+        number | null,
+        number,
+        string,
+      ],
+      unknown
+    >(
+      `INSERT INTO metrics (session_id, seq, t_s, mean_hr_bpm, rmssd_ms, ln_rmssd, sdnn_ms, hf_ms2, lf_ms2, lf_hf,
+        hf_peak_hz, respiration_bpm, corrected_pct, quality_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    metricsList: p<Id, MetricsRow>(`SELECT ${METRICS} FROM metrics WHERE session_id = ? ORDER BY seq`),
+    metricsRange: p<Range, MetricsRow>(
+      `SELECT ${METRICS} FROM metrics WHERE session_id = ? AND t_s >= ? AND t_s < ? ORDER BY t_s, seq`,
+    ),
+
+    phaseClose: p<[endedAtS: number, sessionId: number], unknown>(
+      'UPDATE phases SET ended_at_s = ? WHERE session_id = ? AND ended_at_s IS NULL',
+    ),
+    /** Ending a session closes its open phase at the last beat (or where it started, if no beat came after). */
+    phaseCloseAtLastBeat: p<Id, unknown>(
+      `UPDATE phases SET ended_at_s = max(started_at_s,
+          coalesce((SELECT last_beat_t_s FROM sessions WHERE id = phases.session_id), started_at_s))
+        WHERE session_id = ? AND ended_at_s IS NULL`,
+    ),
+    phaseInsert: p<[number, string, number], PhaseRow>(
+      `INSERT INTO phases (session_id, kind, started_at_s) VALUES (?, ?, ?) RETURNING ${PHASE}`,
+    ),
+    phaseList: p<Id, PhaseRow>(`SELECT ${PHASE} FROM phases WHERE session_id = ? ORDER BY started_at_s, id`),
+
+    markerInsert: p<[number, number, string, string, number], MarkerRow>(
+      `INSERT INTO markers (session_id, at_s, kind, value, created_at_ms) VALUES (?, ?, ?, ?, ?) RETURNING ${MARKER}`,
+    ),
+    markerUndo: p<[sessionId: number, markerId: number], MarkerRow>(
+      `UPDATE markers SET undone = 1 WHERE session_id = ? AND id = ? RETURNING ${MARKER}`,
+    ),
+    markerList: p<Id, MarkerRow>(`SELECT ${MARKER} FROM markers WHERE session_id = ? ORDER BY at_s, id`),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

@@ -1,0 +1,128 @@
+/**
+ * What the store hands out: plain objects, camelCase, units in the names. Metric fields carry the same names as
+ * `LiveMetrics`, so the viewer draws a stored session with the code that draws a live one.
+ */
+import type { LiveQuality } from '../hrv/rolling.js';
+import type { BeatKind } from '../hrv/types.js';
+import type { DeviceInfo, SourceKind, SourceState } from '../sources/source.js';
+
+export type SessionStatus = 'recording' | 'ended' | 'interrupted';
+export type PhaseKind = 'baseline' | 'massage' | 'recovery';
+export type MarkerKind = 'technique' | 'region' | 'note';
+
+export interface NewSession {
+  readonly clientLabel: string;
+  readonly therapistNote: string;
+  readonly sourceKind: SourceKind;
+  readonly sourceLabel: string;
+  /** the strap, when known at the start (a BLE source learns it on connecting: a status with `device` fills it in) */
+  readonly device?: DeviceInfo;
+  /** the engine parameters used (JSON-serialisable), so a stored session can be recomputed the same way */
+  readonly params: object;
+}
+
+export interface StoredSession {
+  readonly id: number;
+  /** ISO 8601, UTC */
+  readonly startedAt: string;
+  /** ISO 8601, UTC; for an interrupted session, when the interruption was detected (the next start) */
+  readonly endedAt: string | null;
+  readonly status: SessionStatus;
+  readonly clientLabel: string;
+  readonly therapistNote: string;
+  readonly sourceKind: SourceKind;
+  readonly sourceLabel: string;
+  readonly device: DeviceInfo | null;
+  readonly params: Readonly<Record<string, unknown>>;
+  /** end time of the last stored beat, s of beat time; null before the first beat */
+  readonly lastBeatTS: number | null;
+  readonly beatCount: number;
+  /** beat time covered, s (the last beat's end time; 0 before the first): right for interrupted sessions too */
+  readonly durationS: number;
+}
+
+export interface StoredSample {
+  /** 0-based order of the sample in its session */
+  readonly seq: number;
+  readonly sourceTimeMs: number;
+  readonly receivedAtMs: number;
+  readonly payload: Uint8Array | null;
+  readonly rrMs: readonly number[];
+  readonly error: string | null;
+}
+
+export interface StoredBeat {
+  readonly seq: number;
+  readonly tS: number;
+  readonly rrMs: number;
+  readonly gapBefore: boolean;
+  /** null until the artefact layer classified the beat */
+  readonly kind: BeatKind | null;
+  /** `BeatFlag` bits */
+  readonly flags: number;
+}
+
+export interface StoredGap {
+  readonly fromS: number;
+  readonly toS: number;
+  readonly reason: string;
+  readonly receivedAtMs: number;
+}
+
+export interface StoredStatus {
+  readonly sourceTimeMs: number;
+  readonly receivedAtMs: number;
+  readonly state: SourceState;
+  readonly reason: string | null;
+  readonly batteryPct: number | null;
+}
+
+/** The metrics of one beat: what redraws the curves. */
+export interface StoredMetrics {
+  readonly seq: number;
+  readonly tS: number;
+  readonly meanHrBpm: number | null;
+  readonly rmssdMs: number | null;
+  readonly lnRmssd: number | null;
+  readonly sdnnMs: number | null;
+  readonly hfMs2: number | null;
+  readonly lfMs2: number | null;
+  readonly lfHfRatio: number | null;
+  readonly hfPeakHz: number | null;
+  readonly respirationRateBpm: number | null;
+  readonly correctedPct: number;
+  readonly quality: LiveQuality;
+}
+
+export interface StoredPhase {
+  readonly id: number;
+  readonly sessionId: number;
+  readonly kind: PhaseKind;
+  /** beat time, s */
+  readonly startedAtS: number;
+  /** beat time, s; null while the phase is open */
+  readonly endedAtS: number | null;
+}
+
+export interface NewMarker {
+  readonly kind: MarkerKind;
+  readonly value: string;
+  /** beat time, s */
+  readonly atS: number;
+}
+
+export interface StoredMarker {
+  readonly id: number;
+  readonly sessionId: number;
+  readonly atS: number;
+  readonly kind: MarkerKind;
+  readonly value: string;
+  readonly undone: boolean;
+  readonly createdAtMs: number;
+}
+
+/** A slice of a session's beat timeline: beats or metrics whose time lies in [fromS, toS). */
+export interface TimeRange {
+  readonly fromS?: number;
+  readonly toS?: number;
+}
