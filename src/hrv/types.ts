@@ -45,7 +45,10 @@ export interface ClassifiedBeat {
    * an extra beat (whose time is merged into the following interval, which then carries the sum and `merged`).
    */
   readonly nnMs: readonly number[];
-  /** true when this beat's nn value includes a merged extra beat before it */
+  /**
+   * true when this beat's nn value includes a merged extra beat before it. Its kind is then `normal` (the sum is a
+   * real interval), but no successive difference should be taken with it: its neighbour in the raw stream was dropped.
+   */
   readonly merged: boolean;
   /** a gap (lost contact, dropped link) lies before this beat: no successive difference may span it */
   readonly gapBefore: boolean;

@@ -1,0 +1,444 @@
+/**
+ * The rolling engine: feed raw beats one at a time (with their beat time), get the live metrics after each beat.
+ *
+ * Everything runs on beat time, never on wall time, so a replay at any speed gives the same numbers.
+ *
+ * - Artefact layer first (bounded look-ahead: a beat's metrics come out a few beats after it went in).
+ * - RMSSD, mean HR, SDNN and pNN50 over the trailing `rmssdWindowS` (60 s; 30 s "fast"), recomputed for every beat
+ *   from the window's own points (about 60–100 of them), so nothing drifts and the cost per beat is bounded by the
+ *   window, not by the session.
+ * - LF/HF over the trailing `spectralWindowS` (300 s), provisional from `provisionalAfterS` (120 s), updated every
+ *   `spectralUpdateEveryS` (4 s) of beat time. The Welch segments are laid on the 4 Hz beat-time grid ending at the
+ *   update instant and every hop (32 s) before it; because the hop is a whole number of update periods, each update
+ *   resamples and transforms only its newest 64 s segment and reuses the densities of the older segments computed at
+ *   earlier updates. One FFT per update instead of eight.
+ * - No metric spans a gap: after a gap the windows restart from the first beat after it.
+ * - More than `maxCorrectedPct` (5 %) of a window's beats corrected → no value, "too irregular".
+ */
+import { ArtefactDetector, type ArtefactOptions } from './artefacts.js';
+import { PointRing } from './beat-buffer.js';
+import { resampleEvenCount, splineWorkLength } from './interpolate.js';
+import { type FrequencyDomain, METHOD_B, SegmentDensity, type SpectrumOptions, summariseDensity } from './spectrum.js';
+import type { BeatKind, ClassifiedBeat } from './types.js';
+import { hrBpmFromMeanRrMs } from './units.js';
+
+export interface RollingOptions {
+  /** RMSSD window, s of beat time: 60 (standard) or 30 (fast, indicative) */
+  readonly rmssdWindowS: number;
+  /** HF/LF window, s */
+  readonly spectralWindowS: number;
+  /** HF/LF shown as provisional from this much contiguous data, s */
+  readonly provisionalAfterS: number;
+  /** spectral update period, s of beat time; the Welch hop must be a whole multiple of it */
+  readonly spectralUpdateEveryS: number;
+  /** a window with more corrected beats than this, %, gives no value */
+  readonly maxCorrectedPct: number;
+  /** minimum successive differences in the RMSSD window (default: half the window in seconds) */
+  readonly minDifferences?: number;
+  /** minimum time covered by normal beats in the RMSSD window, s (default: 5/6 of the window) */
+  readonly minCoveredS?: number;
+  /** false: compute on the values as given (no range filter, no correction) */
+  readonly correction: boolean;
+  readonly artefacts?: Partial<ArtefactOptions>;
+  readonly spectrum: SpectrumOptions;
+}
+
+export const ROLLING_DEFAULTS: RollingOptions = Object.freeze({
+  rmssdWindowS: 60,
+  spectralWindowS: 300,
+  provisionalAfterS: 120,
+  spectralUpdateEveryS: 4,
+  maxCorrectedPct: 5,
+  correction: true,
+  spectrum: METHOD_B,
+});
+
+/** Points farther apart than this (a dropped beat, a hole) make a spectral segment unusable, s. */
+const MAX_SPLINE_SPAN_S = 3;
+/** Beats before a segment's start fed to its spline, so the end conditions sit outside the segment, s. */
+const SPLINE_MARGIN_S = 6;
+
+export interface LiveQuality {
+  /** raw beats whose end time lies in the RMSSD window */
+  readonly beatsInWindow: number;
+  /** successive differences between linked normal beats in the RMSSD window */
+  readonly differences: number;
+  /** share of the RMSSD window's raw beats the artefact layer changed or dropped, % */
+  readonly correctedPct: number;
+  /** time covered by normal beats in the RMSSD window, s */
+  readonly coveredS: number;
+  /** a gap lies within the RMSSD window (the window restarted after it) */
+  readonly gapInWindow: boolean;
+  /** not enough contiguous data yet for a valid RMSSD window */
+  readonly settling: boolean;
+  /** too many corrected beats in a window: no value rather than a wrong one */
+  readonly tooIrregular: boolean;
+  /** why rmssdMs is null, or null when it is valid */
+  readonly reason: string | null;
+  /** Welch segments averaged for the spectral values (8 = a full 300 s window) */
+  readonly spectralSegments: number;
+  /** spectral values are from less than the full window */
+  readonly spectralProvisional: boolean;
+  /** why hfMs2 is null, or null when it is valid */
+  readonly spectralReason: string | null;
+  /** breathing outside the HF band etc.: a note for the display, or null */
+  readonly respirationNote: string | null;
+}
+
+/** The live metrics after one raw beat. Values are null while not valid; `quality` says why. */
+export interface LiveMetrics {
+  /** raw beat index in the stream */
+  readonly seq: number;
+  /** beat (end) time, s */
+  readonly tS: number;
+  readonly rrMs: number;
+  readonly kind: BeatKind;
+  readonly meanRrMs: number | null;
+  readonly meanHrBpm: number | null;
+  readonly sdnnMs: number | null;
+  readonly rmssdMs: number | null;
+  readonly lnRmssd: number | null;
+  readonly pnn50Pct: number | null;
+  readonly lfMs2: number | null;
+  readonly hfMs2: number | null;
+  readonly lnHf: number | null;
+  readonly lfHfRatio: number | null;
+  readonly hfPeakHz: number | null;
+  readonly respirationRateBpm: number | null;
+  /** beat time of the spectral update the spectral values come from, s */
+  readonly spectralAtS: number | null;
+  readonly quality: LiveQuality;
+}
+
+// Point bits.
+const NORMAL = 1;
+/** the difference with the previous point may be taken */
+const LINKED = 2;
+// Raw-beat bits.
+const CORRECTED = 1;
+
+interface SpectralState {
+  summary: FrequencyDomain | null;
+  atS: number | null;
+  segments: number;
+  provisional: boolean;
+  reason: string | null;
+}
+
+export class RollingEngine {
+  readonly options: RollingOptions;
+  private readonly detector: ArtefactDetector | null;
+  /** NN points (corrected series) */
+  private readonly points = new PointRing();
+  /** raw beats, for corrected shares */
+  private readonly raw = new PointRing();
+  /** beat times of pushed beats not yet released by the detector, by seq */
+  private readonly pendingTimes: Float64Array;
+  private seqIn = 0;
+  /** start of the current contiguous run's first interval, s (NaN before any): windows never reach back past it */
+  private runStartS = Number.NaN;
+  /** time of the most recent gap, s */
+  private lastGapS = Number.NEGATIVE_INFINITY;
+  private previousNormal = false;
+  private breakPending = true;
+  private readonly out: LiveMetrics[] = [];
+
+  // Spectral state.
+  private readonly fsHz: number;
+  private readonly segmentS: number;
+  private readonly hopUpdates: number;
+  private readonly segmentsPerWindow: number;
+  private readonly density: SegmentDensity;
+  /** per update slot: the segment density computed at that update, and its end time */
+  private readonly cache: Float64Array[];
+  private readonly cacheEndS: Float64Array;
+  private readonly average: Float64Array;
+  private readonly resampled: Float64Array;
+  private splineT = new Float64Array(256);
+  private splineV = new Float64Array(256);
+  private splineWork = new Float64Array(splineWorkLength(256));
+  private nextUpdateS = Number.NaN;
+  private spectral: SpectralState = { summary: null, atS: null, segments: 0, provisional: false, reason: null };
+  private readonly minDifferences: number;
+  private readonly minCoveredS: number;
+
+  constructor(options: Partial<RollingOptions> = {}) {
+    const o: RollingOptions = { ...ROLLING_DEFAULTS, ...options };
+    this.options = o;
+    this.detector = o.correction ? new ArtefactDetector(o.artefacts) : null;
+    this.pendingTimes = new Float64Array(256);
+    this.minDifferences = o.minDifferences ?? Math.round(o.rmssdWindowS / 2);
+    this.minCoveredS = o.minCoveredS ?? (o.rmssdWindowS * 5) / 6;
+
+    const s = o.spectrum;
+    this.fsHz = s.fsHz;
+    this.segmentS = s.segmentSamples / s.fsHz;
+    const hopS = (s.segmentSamples - s.overlapSamples) / s.fsHz;
+    const ratio = hopS / o.spectralUpdateEveryS;
+    if (!Number.isInteger(ratio) || ratio < 1) {
+      throw new Error(
+        `spectralUpdateEveryS (${o.spectralUpdateEveryS}) must divide the Welch hop (${hopS} s) into whole updates`,
+      );
+    }
+    if (!Number.isInteger(o.spectralUpdateEveryS * s.fsHz)) {
+      throw new Error('spectralUpdateEveryS must be a whole number of resampling periods');
+    }
+    this.hopUpdates = ratio;
+    this.segmentsPerWindow = Math.floor((o.spectralWindowS - this.segmentS) / hopS) + 1;
+    this.density = new SegmentDensity(s);
+    const slots = this.hopUpdates * this.segmentsPerWindow;
+    this.cache = Array.from({ length: slots }, () => new Float64Array(this.density.bins));
+    this.cacheEndS = new Float64Array(slots).fill(Number.NaN);
+    this.average = new Float64Array(this.density.bins);
+    this.resampled = new Float64Array(s.segmentSamples);
+  }
+
+  /**
+   * Feeds one raw beat. Returns the metrics of the beats the artefact layer released (a few beats behind with
+   * correction on). The returned array is reused by the next call: copy what you keep.
+   *
+   * @param rrMs the interval as the strap sent it, ms
+   * @param tS its end time on beat time, s
+   * @param gapBefore a gap (lost contact, dropped link) lies before this beat
+   */
+  push(rrMs: number, tS: number, gapBefore = false): readonly LiveMetrics[] {
+    this.out.length = 0;
+    const seq = this.seqIn++;
+    this.pendingTimes[seq & (this.pendingTimes.length - 1)] = tS;
+    if (this.detector) {
+      for (const beat of this.detector.push(rrMs, gapBefore)) this.accept(beat);
+    } else {
+      this.accept({ seq, rrMs, kind: 'normal', nnMs: [rrMs], merged: false, gapBefore });
+    }
+    return this.out;
+  }
+
+  /** Releases the beats still held for look-ahead (end of a recording). */
+  flush(): readonly LiveMetrics[] {
+    this.out.length = 0;
+    if (this.detector) for (const beat of this.detector.flush()) this.accept(beat);
+    return this.out;
+  }
+
+  private accept(beat: ClassifiedBeat): void {
+    const tS = this.pendingTimes[beat.seq & (this.pendingTimes.length - 1)];
+    if (beat.gapBefore && !Number.isNaN(this.runStartS)) this.lastGapS = tS - beat.rrMs / 1000;
+    if (beat.gapBefore || Number.isNaN(this.runStartS)) this.startRun(tS - beat.rrMs / 1000);
+
+    const corrected = beat.kind !== 'normal';
+    this.raw.push(tS, beat.rrMs, corrected ? CORRECTED : 0);
+
+    if (beat.nnMs.length === 0) {
+      // Dropped (out of range) or merged into the next interval (extra): the next point may not difference with the
+      // previous one, which is no longer its neighbour.
+      this.breakPending = beat.kind === 'out-of-range' || this.breakPending;
+    } else {
+      const normal = !corrected && !beat.merged;
+      let t = tS - beat.rrMs / 1000;
+      for (const nn of beat.nnMs) {
+        t += beat.nnMs.length === 1 ? beat.rrMs / 1000 : nn / 1000;
+        const linked = normal && this.previousNormal && !this.breakPending;
+        this.addPoint(t, nn, (normal ? NORMAL : 0) | (linked ? LINKED : 0));
+        this.previousNormal = normal;
+        this.breakPending = false;
+      }
+    }
+    this.evict(tS);
+    this.out.push(this.metricsAt(beat, tS));
+  }
+
+  private startRun(startS: number): void {
+    this.points.clear();
+    this.raw.clear();
+    this.runStartS = startS;
+    this.previousNormal = false;
+    this.breakPending = true;
+    this.cacheEndS.fill(Number.NaN);
+    const every = this.options.spectralUpdateEveryS;
+    this.nextUpdateS = Math.ceil((startS + this.segmentS) / every) * every;
+    this.spectral = { summary: null, atS: null, segments: 0, provisional: false, reason: 'settling: no spectrum yet' };
+  }
+
+  private addPoint(tS: number, nnMs: number, bits: number): void {
+    this.points.push(tS, nnMs, bits);
+    // A point past an update instant means the spline is defined up to that instant: run every update it passed.
+    while (tS >= this.nextUpdateS) {
+      this.updateSpectrum(this.nextUpdateS);
+      this.nextUpdateS += this.options.spectralUpdateEveryS;
+    }
+  }
+
+  private evict(nowS: number): void {
+    const keepS = Math.max(this.options.spectralWindowS, this.options.rmssdWindowS) + SPLINE_MARGIN_S;
+    this.points.dropUpTo(nowS - keepS);
+    this.raw.dropUpTo(nowS - keepS);
+  }
+
+  private correctedShare(fromS: number, toS: number): { beats: number; corrected: number } {
+    let beats = 0;
+    let corrected = 0;
+    for (let i = this.raw.firstAfter(fromS); i < this.raw.length && this.raw.t(i) <= toS; i++) {
+      beats++;
+      if (this.raw.flags(i) & CORRECTED) corrected++;
+    }
+    return { beats, corrected };
+  }
+
+  private metricsAt(beat: ClassifiedBeat, tS: number): LiveMetrics {
+    const o = this.options;
+    const windowFromS = Math.max(tS - o.rmssdWindowS, this.runStartS);
+    const { beats, corrected } = this.correctedShare(windowFromS, tS);
+    const correctedPct = beats > 0 ? (100 * corrected) / beats : 0;
+
+    let n = 0;
+    let sum = 0;
+    let sumSq = 0;
+    let differences = 0;
+    let sumDiffSq = 0;
+    let nn50 = 0;
+    let coveredMs = 0;
+    let previous = Number.NaN;
+    const first = this.points.firstAfter(windowFromS);
+    for (let i = first; i < this.points.length; i++) {
+      const t = this.points.t(i);
+      if (t > tS) break;
+      const v = this.points.value(i);
+      const bits = this.points.flags(i);
+      n++;
+      sum += v;
+      if (bits & NORMAL) coveredMs += v;
+      if (bits & LINKED && i > first) {
+        const d = v - previous;
+        differences++;
+        sumDiffSq += d * d;
+        if (Math.abs(d) > 50) nn50++;
+      }
+      previous = v;
+    }
+    const meanRrMs = n > 0 ? sum / n : null;
+    if (meanRrMs !== null) {
+      for (let i = first; i < first + n; i++) {
+        const d = this.points.value(i) - meanRrMs;
+        sumSq += d * d;
+      }
+    }
+    const coveredS = coveredMs / 1000;
+    const tooIrregular = correctedPct > o.maxCorrectedPct;
+    const settling = differences < this.minDifferences || coveredS < this.minCoveredS;
+    let reason: string | null = null;
+    if (tooIrregular)
+      reason = `too irregular: ${correctedPct.toFixed(1)} % of beats corrected (limit ${o.maxCorrectedPct} %)`;
+    else if (settling) reason = `settling: ${coveredS.toFixed(0)} of ${this.minCoveredS.toFixed(0)} s of clean beats`;
+    const valid = reason === null;
+    const rmssdMs = valid && differences > 0 ? Math.sqrt(sumDiffSq / differences) : null;
+
+    const sp = this.spectral;
+    const s = sp.summary;
+    return {
+      seq: beat.seq,
+      tS,
+      rrMs: beat.rrMs,
+      kind: beat.kind,
+      meanRrMs: valid ? meanRrMs : null,
+      meanHrBpm: valid && meanRrMs ? hrBpmFromMeanRrMs(meanRrMs) : null,
+      sdnnMs: valid && n > 1 ? Math.sqrt(sumSq / (n - 1)) : null,
+      rmssdMs,
+      lnRmssd: rmssdMs !== null && rmssdMs > 0 ? Math.log(rmssdMs) : null,
+      pnn50Pct: valid && differences > 0 ? (100 * nn50) / differences : null,
+      lfMs2: s ? s.lfMs2 : null,
+      hfMs2: s ? s.hfMs2 : null,
+      lnHf: s ? s.lnHf : null,
+      lfHfRatio: s ? s.lfHfRatio : null,
+      hfPeakHz: s ? s.hfPeakHz : null,
+      respirationRateBpm: s ? s.respirationRateBpm : null,
+      spectralAtS: s ? sp.atS : null,
+      quality: {
+        beatsInWindow: beats,
+        differences,
+        correctedPct,
+        coveredS,
+        gapInWindow: this.lastGapS > tS - o.rmssdWindowS,
+        settling,
+        tooIrregular,
+        reason,
+        spectralSegments: sp.segments,
+        spectralProvisional: sp.provisional,
+        spectralReason: sp.reason,
+        respirationNote: s ? s.respirationNote : null,
+      },
+    };
+  }
+
+  /** One spectral update at beat time `atS`: the newest segment ends there. */
+  private updateSpectrum(atS: number): void {
+    const o = this.options;
+    const slotCount = this.cache.length;
+    const slot = Math.round(atS / o.spectralUpdateEveryS) % slotCount;
+    this.cacheEndS[slot] = this.computeSegment(atS - this.segmentS, this.cache[slot]) ? atS : Number.NaN;
+
+    // Average the newest segment with the ones that ended a whole hop, two hops, … before it, inside the window and
+    // inside the current run.
+    const hopS = this.hopUpdates * o.spectralUpdateEveryS;
+    const windowFromS = Math.max(atS - o.spectralWindowS, this.runStartS);
+    this.average.fill(0);
+    let segments = 0;
+    for (let k = 0; k < this.segmentsPerWindow; k++) {
+      const endS = atS - k * hopS;
+      if (endS - this.segmentS < windowFromS - 1e-9) break;
+      const s = Math.round(endS / o.spectralUpdateEveryS) % slotCount;
+      if (this.cacheEndS[s] !== endS) continue;
+      const d = this.cache[s];
+      for (let b = 0; b < d.length; b++) this.average[b] += d[b];
+      segments++;
+    }
+    const dataS = atS - this.runStartS;
+    const { beats, corrected } = this.correctedShare(windowFromS, atS);
+    const correctedPct = beats > 0 ? (100 * corrected) / beats : 0;
+    const state: SpectralState = { summary: null, atS, segments, provisional: false, reason: null };
+    if (correctedPct > o.maxCorrectedPct) {
+      state.reason = `too irregular: ${correctedPct.toFixed(1)} % of beats corrected (limit ${o.maxCorrectedPct} %)`;
+    } else if (dataS < o.provisionalAfterS || segments < 2) {
+      state.reason = `settling: HF needs ${o.provisionalAfterS} s of clean data`;
+    } else {
+      for (let b = 0; b < this.average.length; b++) this.average[b] /= segments;
+      state.summary = summariseDensity(this.average, o.spectrum, segments);
+      state.provisional = segments < this.segmentsPerWindow;
+    }
+    this.spectral = state;
+  }
+
+  /** Resamples the points around [startS, startS + segment) and writes the segment's density. False if unusable. */
+  private computeSegment(startS: number, out: Float64Array): boolean {
+    const endS = startS + this.segmentS;
+    if (startS < this.runStartS) return false;
+    const first = Math.max(0, this.points.firstAfter(startS - SPLINE_MARGIN_S) - 1);
+    const count = this.points.length - first;
+    if (count < 4 || this.points.t(first) > startS) return false;
+    if (this.splineT.length < count) {
+      this.splineT = new Float64Array(count * 2);
+      this.splineV = new Float64Array(count * 2);
+      this.splineWork = new Float64Array(splineWorkLength(count * 2));
+    }
+    let previousT = Number.NaN;
+    for (let k = 0; k < count; k++) {
+      const t = this.points.t(first + k);
+      if (!(t > previousT) && k > 0) return false; // two beats at one time (a zero interval): no spline through them
+      if (t > startS && t - previousT > MAX_SPLINE_SPAN_S && t < endS + MAX_SPLINE_SPAN_S) return false;
+      this.splineT[k] = t;
+      this.splineV[k] = this.points.value(first + k);
+      previousT = t;
+    }
+    resampleEvenCount(
+      this.splineT.subarray(0, count),
+      this.splineV.subarray(0, count),
+      this.fsHz,
+      this.options.spectrum.interpolation,
+      startS,
+      this.resampled.length,
+      this.resampled,
+      this.splineWork,
+    );
+    this.density.compute(this.resampled, 0, out);
+    return true;
+  }
+}
