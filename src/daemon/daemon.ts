@@ -13,16 +13,16 @@ import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
 import type { PipelineEvent } from '../pipeline/events.js';
 import { withLiveMetrics } from '../pipeline/metrics.js';
 import { toBeatTimeline } from '../pipeline/timeline.js';
+import { ViewerHub } from '../server/hub.js';
 import {
   type HelloMessage,
   type MarkerMessage,
-  messageFor,
   type MetricsMessage,
+  messageFor,
   PROTOCOL_VERSION,
   type SessionBackfill,
   type SessionInfo,
 } from '../server/protocol.js';
-import { ViewerHub } from '../server/hub.js';
 import type { HeartRateSource, SourceEvent, SourceStatus } from '../sources/source.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
@@ -84,7 +84,8 @@ export class Daemon {
   start(): void {
     const { store, log, source } = this.deps;
     const interrupted = store.recoverInterrupted();
-    if (interrupted.length > 0) log.warn({ sessions: interrupted }, 'sessions left open by an earlier run marked interrupted');
+    if (interrupted.length > 0)
+      log.warn({ sessions: interrupted }, 'sessions left open by an earlier run marked interrupted');
     this.events$ = source.events$.pipe(share());
     if (this.deps.autoSession) this.startSession(this.deps.autoSession);
     this.sourceSubscription = this.events$.subscribe({
@@ -299,6 +300,13 @@ export function sessionInfo(s: StoredSession): SessionInfo {
 }
 
 function markerMessage(m: StoredMarker): MarkerMessage {
-  return { type: 'marker', sessionId: m.sessionId, id: m.id, kind: m.kind, value: m.value, atS: m.atS, undone: m.undone };
+  return {
+    type: 'marker',
+    sessionId: m.sessionId,
+    id: m.id,
+    kind: m.kind,
+    value: m.value,
+    atS: m.atS,
+    undone: m.undone,
+  };
 }
-

@@ -1,5 +1,5 @@
 /** The daemon's logger: pino, pretty only when stdout is a terminal, JSON lines otherwise. */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 
 export function createLogger(level = process.env.TABLESIDE_LOG_LEVEL ?? 'info'): Logger {

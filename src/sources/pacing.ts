@@ -17,7 +17,11 @@ type Unstamped = SourceEvent extends infer E ? (E extends SourceEvent ? Omit<E, 
  * A cold Observable over `pull()` (null = no more events). Each event gets `receivedAtMs` when it is released.
  * Completes after the last event; unsubscribing stops the timers.
  */
-export function paced(pull: () => Unstamped | null, speed: Speed, now: () => number = Date.now): Observable<SourceEvent> {
+export function paced(
+  pull: () => Unstamped | null,
+  speed: Speed,
+  now: () => number = Date.now,
+): Observable<SourceEvent> {
   if (speed !== 'max' && !(speed > 0)) throw new RangeError(`speed must be a positive number or "max", got ${speed}`);
   return new Observable<SourceEvent>((subscriber) => {
     let timeout: NodeJS.Timeout | undefined;

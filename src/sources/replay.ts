@@ -39,7 +39,11 @@ export function recordingSource(recording: Recording, name: string, speed: Speed
         i++;
         if (i === 0) return { type: 'status', sourceTimeMs: 0, status: { state: 'live', device: dev } };
         if (i === events.length + 1) {
-          return { type: 'status', sourceTimeMs: end, status: { state: 'ended', reason: 'end of recording', device: dev } };
+          return {
+            type: 'status',
+            sourceTimeMs: end,
+            status: { state: 'ended', reason: 'end of recording', device: dev },
+          };
         }
         if (i > events.length + 1) return null;
         const e = events[i - 1];
@@ -68,7 +72,11 @@ export function rrSource(
         i++;
         if (i === 0) return { type: 'status', sourceTimeMs: 0, status: { state: 'live', device: dev } };
         if (i === rrMs.length + 1) {
-          return { type: 'status', sourceTimeMs: endMs, status: { state: 'ended', reason: 'end of recording', device: dev } };
+          return {
+            type: 'status',
+            sourceTimeMs: endMs,
+            status: { state: 'ended', reason: 'end of recording', device: dev },
+          };
         }
         if (i > rrMs.length + 1) return null;
         const rr = rrMs[i - 1];

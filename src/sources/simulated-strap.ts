@@ -136,7 +136,8 @@ export class SimulatedStrap {
     }
     this.nextNotifyMs += o.notifyEveryMs + (this.random() - 0.5) * 40;
     const due: number[] = [];
-    while (this.pending.length > 0 && this.pending[0].endMs <= atMs) due.push((this.pending.shift() as { ticks: number }).ticks);
+    while (this.pending.length > 0 && this.pending[0].endMs <= atMs)
+      due.push((this.pending.shift() as { ticks: number }).ticks);
     if (dropout) return this.next(); // beats during a dropout are lost, as with a real link loss
     if (this.inDropout) {
       this.inDropout = false;
@@ -152,10 +153,7 @@ export class SimulatedStrap {
     const { meanRrMs, rsaMs, breathingBpm } = this.stateAt(tS);
     this.noise = NOISE_AR * this.noise + NOISE_MS * gaussian(this.random);
     let rrMs =
-      meanRrMs +
-      rsaMs * Math.sin(this.breathingPhase) +
-      MAYER_MS * Math.sin(2 * Math.PI * MAYER_HZ * tS) +
-      this.noise;
+      meanRrMs + rsaMs * Math.sin(this.breathingPhase) + MAYER_MS * Math.sin(2 * Math.PI * MAYER_HZ * tS) + this.noise;
     this.breathingPhase += (2 * Math.PI * (breathingBpm / 60) * rrMs) / 1000;
 
     const perBeat = (perMin: number) => (perMin * rrMs) / 60_000;

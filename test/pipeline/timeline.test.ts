@@ -43,12 +43,13 @@ describe('beat timeline (marble tests)', () => {
     const b = note(1000, 1024);
     const c = note(2000); // no RR this second
     const d = note(3000, 1024, 1024); // two at once
-    run(
-      'a 999ms b 999ms c 999ms d',
-      { a, b, c, d },
-      '(sw) 996ms (sx) 996ms s 999ms (syz)',
-      { s: 'sample', w: '0@1000', x: '1@2000', y: '2@3000', z: '3@4000' },
-    );
+    run('a 999ms b 999ms c 999ms d', { a, b, c, d }, '(sw) 996ms (sx) 996ms s 999ms (syz)', {
+      s: 'sample',
+      w: '0@1000',
+      x: '1@2000',
+      y: '2@3000',
+      z: '3@4000',
+    });
   });
 
   it('late RR and bursts do not move beat times', () => {
@@ -95,7 +96,12 @@ describe('beat timeline (marble tests)', () => {
   });
 
   it('keeps a malformed notification as a sample with its error and goes on', () => {
-    const bad: SourceEvent = { type: 'notification', sourceTimeMs: 0, receivedAtMs: 0, payload: Uint8Array.of(0x10, 60, 1) };
+    const bad: SourceEvent = {
+      type: 'notification',
+      sourceTimeMs: 0,
+      receivedAtMs: 0,
+      payload: Uint8Array.of(0x10, 60, 1),
+    };
     const events: PipelineEvent[] = [];
     const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
     scheduler.run(({ cold }) => {
