@@ -72,6 +72,17 @@ export class Daemon {
     return this.status;
   }
 
+  /** The source as viewers see it; no store access. */
+  get sourceInfo(): HelloMessage['source'] {
+    const { source } = this.deps;
+    return { kind: source.kind, label: source.label, demo: this.deps.demo };
+  }
+
+  /** The id of the session being recorded, or null; no store access. */
+  get currentSessionId(): number | null {
+    return this.active?.session.id ?? null;
+  }
+
   get currentSession(): StoredSession | null {
     return this.active ? (this.deps.store.getSession(this.active.session.id) ?? null) : null;
   }
@@ -131,6 +142,7 @@ export class Daemon {
       latest: null,
     };
     this.active = active;
+    this.recording = true; // a store that failed during an earlier session gets a new chance
     const subscription = this.events$.pipe(toBeatTimeline(), withLiveMetrics(this.rolling)).subscribe({
       next: (e) => batcher.push(e),
       error: (err) => {
@@ -153,12 +165,10 @@ export class Daemon {
     active.subscription?.unsubscribe();
     active.batcher.flush();
     let ended: StoredSession | null = null;
-    if (this.recording) {
-      try {
-        ended = this.deps.store.endSession(active.session.id, status);
-      } catch (err) {
-        this.storeFailed(err);
-      }
+    try {
+      ended = this.deps.store.endSession(active.session.id, status);
+    } catch (err) {
+      this.storeFailed(err);
     }
     this.deps.log.info({ session: active.session.id }, 'session ended');
     this.hub.broadcast({ type: 'session', event: 'ended', sessionId: active.session.id });
@@ -196,14 +206,22 @@ export class Daemon {
 
   /** What a viewer gets on connect: everything needed to draw the current session from scratch. */
   hello(): HelloMessage {
-    const { source } = this.deps;
+    let session: SessionBackfill | null = null;
+    if (this.active) {
+      try {
+        session = this.backfill(this.active);
+      } catch (err) {
+        // The store cannot be read: the viewer still gets the live values from now on.
+        this.storeFailed(err);
+      }
+    }
     return {
       type: 'hello',
       protocol: PROTOCOL_VERSION,
-      source: { kind: source.kind, label: source.label, demo: this.deps.demo },
+      source: this.sourceInfo,
       status: this.status,
       recording: this.recording,
-      session: this.active ? this.backfill(this.active) : null,
+      session,
     };
   }
 
@@ -262,9 +280,15 @@ export class Daemon {
   private storeFailed(err: unknown): void {
     if (!this.recording) return;
     this.recording = false;
-    const reason = err instanceof Error ? err.message : String(err);
+    // Viewers on the network get fixed words and the code, never the database path in the store's message.
+    const code = (err as { code?: unknown })?.code;
     this.deps.log.error({ err }, 'recording stopped: the session store failed; the live view goes on');
-    this.hub.broadcast({ type: 'recording', state: 'stopped', reason });
+    this.hub.broadcast({
+      type: 'recording',
+      state: 'stopped',
+      code: typeof code === 'string' ? code : 'STORE_FAILED',
+      reason: 'the session database could not be written: recording has stopped, the live view goes on',
+    });
   }
 
   private requireActive(sessionId: number): ActiveSession {

@@ -1,0 +1,156 @@
+/** The `tableside` command line: builds the commands; `main.ts` runs them. */
+
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Speed } from '../sources/pacing.js';
+import { loadReplaySource } from '../sources/replay.js';
+import { simulatedSource } from '../sources/simulated.js';
+import { analyzeCommand } from './analyze.js';
+import { serve } from './daemon-command.js';
+import { exportCommand, sessionsCommand } from './sessions.js';
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a time in seconds, e.g. 300');
+  return n;
+}
+
+export function buildCli(): Command {
+  const program = new Command('tableside')
+    .description('Live heart-rate-variability monitor for bodywork: strap → live screen → local session record.')
+    .version(packageVersion())
+    .showHelpAfterError();
+
+  program
+    .command('analyze')
+    .description('print the HRV metrics of an RR recording (or a segment), or the live engine output beat by beat')
+    .argument(
+      '<file>',
+      'RR file: one RR per line (ms or s), CSV with an RR column, Polar HRM, Kubios text, tableside export',
+    )
+    .option('--json', 'print one JSON object')
+    .option('--from <s>', 'first second of the segment: beats whose end time lies in (from, to]', seconds)
+    .option('--to <s>', 'last second of the segment', seconds)
+    .option('--no-correction', 'compute on the values as given (no range filter, no artefact correction)')
+    .addOption(
+      new Option('--interpolation <method>', 'resampling before the spectrum')
+        .choices(['cubic', 'linear'])
+        .default('cubic'),
+    )
+    .option('--rolling', 'one row per beat with the live metrics (the engine the daemon uses)')
+    .addOption(new Option('--format <format>', 'rolling output format').choices(['csv', 'ndjson']).default('csv'))
+    .addOption(
+      new Option('--window <s>', 'rolling RMSSD window: 60 (standard) or 30 (fast, indicative)')
+        .default(60)
+        .argParser((value: string) => {
+          if (value !== '60' && value !== '30') throw new InvalidArgumentError('expected 60 or 30');
+          return Number(value);
+        }),
+    )
+    .action(async (file: string, opts) => {
+      await analyzeCommand(file, opts);
+    });
+
+  program
+    .command('replay')
+    .description('run the daemon on a recorded file, paced like a live strap, and serve the view (DEMO)')
+    .argument('<file>', 'an RR file (any format analyze reads) or a tableside recording')
+    .option('--speed <n>', 'playback speed: 1 = real time, 10 = ten times faster, max = as fast as possible', speed, 1)
+    .option('--exit', 'exit when the recording has been replayed (for scripts)')
+    .addOption(serveOptions.port())
+    .addOption(serveOptions.host())
+    .addOption(serveOptions.db())
+    .action(async (file: string, opts) => {
+      const source = await loadReplaySource(file, opts.speed);
+      const running = await serve(source, {
+        ...opts,
+        demo: true,
+        autoSession: { clientLabel: 'Demo (replay)', therapistNote: `replay of ${file}` },
+      });
+      if (opts.exit) exitWhenEnded(running);
+    });
+
+  program
+    .command('simulate')
+    .description('run the daemon on a simulated strap (deterministic for a seed) and serve the view (DEMO)')
+    .option('--seed <n>', 'seed of the simulated client', integer, 1)
+    .option('--speed <n>', 'playback speed: 1 = real time, or max', speed, 1)
+    .option('--duration <s>', 'stop after this many simulated seconds (default: run until stopped)', seconds)
+    .option('--ectopic <per-min>', 'ectopic beats per minute', Number, 0)
+    .option('--exit', 'exit when the simulated session ends')
+    .addOption(serveOptions.port())
+    .addOption(serveOptions.host())
+    .addOption(serveOptions.db())
+    .action(async (opts) => {
+      const source = simulatedSource({
+        seed: opts.seed,
+        speed: opts.speed,
+        durationS: opts.duration ?? Number.POSITIVE_INFINITY,
+        ectopicPerMin: opts.ectopic,
+      });
+      const running = await serve(source, {
+        ...opts,
+        demo: true,
+        autoSession: { clientLabel: 'Demo (simulated)', therapistNote: `simulated strap, seed ${opts.seed}` },
+      });
+      if (opts.exit) exitWhenEnded(running);
+    });
+
+  program
+    .command('sessions')
+    .description('list the stored sessions')
+    .addOption(serveOptions.db())
+    .option('--json', 'print JSON')
+    .action((opts) => sessionsCommand(opts));
+
+  program
+    .command('export')
+    .description('write a stored session: csv (beats with flags and times), rr (plain RR text for Kubios), json (all)')
+    .argument('<id>', 'session id (see tableside sessions)', integer)
+    .addOption(new Option('--format <format>', 'export format').choices(['csv', 'rr', 'json']).default('csv'))
+    .option('--out <file>', 'write to a file instead of stdout')
+    .addOption(serveOptions.db())
+    .action((id: number, opts) => exportCommand(id, opts));
+
+  return program;
+}
+
+function exitWhenEnded(running: { daemon: { currentSession: unknown } }) {
+  const timer = setInterval(() => {
+    if (running.daemon.currentSession === null) {
+      clearInterval(timer);
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 200);
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function speed(value: string): Speed {
+  if (value === 'max') return 'max';
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a positive number or "max"');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0–65535');
+  return n;
+}
+
+const serveOptions = {
+  port: () => new Option('--port <n>', 'HTTP port of the view').default(8080).argParser(port),
+  host: () =>
+    new Option('--host <address>', 'address to listen on (127.0.0.1: this machine only)').default('127.0.0.1'),
+  db: () => new Option('--db <file>', 'session database (default: tableside.db in your data directory)'),
+};
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return pkg.version;
+}

@@ -1,0 +1,48 @@
+/** `tableside sessions` and `tableside export`: read the session store. */
+import { writeFileSync } from 'node:fs';
+import { defaultDbPath } from '../daemon/paths.js';
+import { type ExportFormat, exportSession, loadSessionRows } from '../io/session-export.js';
+import { SessionStore } from '../store/session-store.js';
+import { clock } from './format.js';
+
+function withStore<T>(db: string | undefined, fn: (store: SessionStore) => T): T {
+  const store = SessionStore.open(db ?? defaultDbPath());
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export function sessionsCommand(opts: { db?: string; json?: boolean }) {
+  withStore(opts.db, (store) => {
+    const sessions = store.listSessions();
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(sessions)}\n`);
+      return;
+    }
+    if (sessions.length === 0) {
+      process.stdout.write('no sessions stored yet\n');
+      return;
+    }
+    process.stdout.write(
+      `${'id'.padStart(4)}  ${'started'.padEnd(20)}${'length'.padStart(9)}${'beats'.padStart(8)}  status       client\n`,
+    );
+    for (const s of sessions) {
+      process.stdout.write(
+        `${String(s.id).padStart(4)}  ${s.startedAt.slice(0, 19).replace('T', ' ').padEnd(20)}${clock(s.durationS).padStart(9)}` +
+          `${String(s.beatCount).padStart(8)}  ${s.status.padEnd(12)} ${s.clientLabel}\n`,
+      );
+    }
+  });
+}
+
+export function exportCommand(id: number, opts: { db?: string; format: ExportFormat; out?: string }) {
+  withStore(opts.db, (store) => {
+    const rows = loadSessionRows(store, id);
+    if (!rows) throw new Error(`no session ${id} in ${store.path} (see tableside sessions)`);
+    const { text } = exportSession(rows, opts.format);
+    if (opts.out) writeFileSync(opts.out, text);
+    else process.stdout.write(text);
+  });
+}

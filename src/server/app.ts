@@ -1,0 +1,55 @@
+/**
+ * The HTTP side of the daemon: the REST API (`/api/…`), the live view's socket (`/ws`) and the page (`web/`).
+ *
+ * `buildApp` registers everything and returns the app without listening: the daemon's entry point listens, tests use
+ * `app.inject` / `app.injectWS`. Data flows one way: reads come from the store, commands go to the daemon, live
+ * values reach the viewers through the daemon's hub.
+ */
+import { readFileSync } from 'node:fs';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Daemon } from '../daemon/daemon.js';
+import type { SessionStore } from '../store/session-store.js';
+import { formatSchemaErrors, handleError, handleNotFound } from './errors.js';
+import { apiRoutes } from './routes/api.js';
+import { VIEWER_MAX_PAYLOAD_BYTES, viewerRoutes } from './routes/viewer.js';
+
+/** The largest request body, bytes: a therapist note (2000 characters, up to 4 bytes each) and its JSON around it. */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface AppDeps {
+  readonly daemon: Daemon;
+  readonly store: SessionStore;
+  /** a pino logger (the daemon's); the app logs through a child with `module: 'server'` */
+  readonly log: FastifyBaseLogger;
+  /** the folder served at `/` (the repository's `web/`) */
+  readonly webRoot: string;
+  /** reported by /api/health; default: package.json's */
+  readonly version?: string;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log.child({ module: 'server' }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Refuse unknown fields rather than drop them, and never coerce ("5" stays a string, 5 stays a number).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    schemaErrorFormatter: formatSchemaErrors,
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+
+  // The websocket plugin must be registered before the routes so that it can see `websocket: true` on them.
+  await app.register(fastifyWebsocket, { options: { maxPayload: VIEWER_MAX_PAYLOAD_BYTES } });
+  viewerRoutes(app, deps.daemon);
+  apiRoutes(app, { daemon: deps.daemon, store: deps.store, version: deps.version ?? packageVersion() });
+  await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: 'index.html' });
+  return app;
+}
+
+/** src/server/app.ts and dist/server/app.js both sit two folders below package.json. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,135 @@
+/**
+ * Every error the API answers with has one shape, `{ statusCode, code, error, message }`, and a stable `code` a client
+ * can key on:
+ *
+ * | status | code                                   | when                                                         |
+ * | ------ | -------------------------------------- | ------------------------------------------------------------ |
+ * | 400    | `FST_ERR_VALIDATION`                   | a body, id or query that breaks its schema (the field named) |
+ * | 400    | other `FST_ERR_*` (415, 413 likewise)  | bad JSON, an empty JSON body, a wrong content type, too big  |
+ * | 403    | `WS_ORIGIN_REFUSED`                    | `/ws` opened by a page from another site                     |
+ * | 404    | `SESSION_NOT_FOUND`, `MARKER_NOT_FOUND`, `ROUTE_NOT_FOUND` |                                          |
+ * | 409    | `DAEMON_NOT_CURRENT`                   | a command for a session that is not the one recording        |
+ * | 409    | `DAEMON_SOURCE_ENDED`                  | a new session after the replay or simulation has ended       |
+ * | 409    | `SESSION_ENDED`                        | the session ended while the command was on its way           |
+ * | 503    | `STORE_*` (the store's own code)       | the session store cannot be read or written                  |
+ * | 500    | `INTERNAL_ERROR`                       | anything else                                                |
+ *
+ * A 5xx never carries the error's own text (it may hold file paths or SQL): it is logged, and the client gets fixed
+ * words. Store errors are answered with our words too, since their messages start with the database path.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { DaemonError } from '../daemon/daemon.js';
+import { StoreError, type StoreErrorCode } from '../store/errors.js';
+
+export type ApiErrorCode =
+  | 'SESSION_NOT_FOUND'
+  | 'MARKER_NOT_FOUND'
+  | 'ROUTE_NOT_FOUND'
+  | 'SESSION_ENDED'
+  | 'INTERNAL_ERROR'
+  | DaemonError['code']
+  | StoreErrorCode;
+
+export interface ApiErrorBody {
+  readonly statusCode: number;
+  readonly code: string;
+  /** the HTTP status text */
+  readonly error: string;
+  readonly message: string;
+}
+
+/** An error a route throws on purpose; its message goes to the client as is. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const sessionNotFound = (sessionId: number): ApiError =>
+  new ApiError(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`);
+
+export function errorBody(statusCode: number, code: string, message: string): ApiErrorBody {
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}
+
+/** What the client is told about a store failure (the store's own message names the database path). */
+const STORE_WORDS: Record<StoreErrorCode, string> = {
+  STORE_UNWRITABLE: 'the session store cannot be written',
+  STORE_CORRUPT: 'the session store is damaged',
+  STORE_NOT_TABLESIDE: 'the session store is not a tableside database',
+  STORE_TOO_NEW: 'the session store was written by a newer tableside',
+  STORE_LOCKED: 'the session store is locked by another program',
+  STORE_FULL: 'the disk holding the session store is full',
+  STORE_CONSTRAINT: 'the session store refused a write',
+  STORE_NOT_FOUND: 'not found',
+  STORE_RECORDING: 'the session is still recording',
+  STORE_ENDED: 'the session has ended',
+  STORE_CLOSED: 'the session store is closed',
+  STORE_FAILED: 'the session store failed',
+};
+
+/** Maps anything a route or fastify threw to the answer. Pure: logging is the caller's. */
+export function toErrorBody(err: unknown): ApiErrorBody {
+  if (err instanceof ApiError) return errorBody(err.statusCode, err.code, err.message);
+  if (err instanceof DaemonError) return errorBody(409, err.code, err.message);
+  if (err instanceof StoreError) {
+    // Routes check that a session exists first; these are races with a command in flight.
+    if (err.code === 'STORE_NOT_FOUND') return errorBody(404, 'SESSION_NOT_FOUND', 'no such session');
+    if (err.code === 'STORE_ENDED') return errorBody(409, 'SESSION_ENDED', STORE_WORDS.STORE_ENDED);
+    if (err.code === 'STORE_RECORDING') return errorBody(409, err.code, STORE_WORDS.STORE_RECORDING);
+    return errorBody(503, err.code, STORE_WORDS[err.code]);
+  }
+  const fe = err as Partial<FastifyError>;
+  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  // fastify's own client errors (validation, bad JSON, content type, body size) say what was wrong and nothing more.
+  if (status >= 400 && status < 500) {
+    const code = typeof fe.code === 'string' ? fe.code : `HTTP_${status}`;
+    return errorBody(status, code, typeof fe.message === 'string' ? fe.message : (STATUS_CODES[status] ?? 'error'));
+  }
+  return errorBody(500, 'INTERNAL_ERROR', 'internal error');
+}
+
+export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const body = toErrorBody(err);
+  if (body.statusCode >= 500) request.log.error({ err, code: body.code }, 'request failed');
+  else request.log.info({ code: body.code, reason: body.message }, 'request refused');
+  void reply.code(body.statusCode).send(body);
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  void reply
+    .code(404)
+    .send(errorBody(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
+}
+
+/**
+ * Validation messages that name the field: "body/clientLabel must NOT have more than 80 characters",
+ * "body/colour is not allowed", "params/id must be a whole number". The first error only (ajv `allErrors` stays off).
+ */
+export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
+  const e = errors[0];
+  if (e === undefined) return new Error(`${dataVar} is not valid`);
+  const path = `${dataVar}${e.instancePath}`;
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return new Error(`${path}/${String(params.missingProperty)} is required`);
+    case 'additionalProperties':
+      return new Error(`${path}/${String(params.additionalProperty)} is not allowed`);
+    case 'enum':
+      return new Error(`${path} must be one of ${(params.allowedValues as unknown[]).join(', ')}`);
+    case 'type':
+      return new Error(`${path} must be ${params.type === 'object' ? 'a JSON object' : `a ${String(params.type)}`}`);
+    case 'pattern':
+      // The only patterns in our schemas are the ids in the URL.
+      return new Error(`${path} must be a whole number`);
+    default:
+      return new Error(`${path} ${e.message ?? 'is not valid'}`);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * `GET /ws`: the live view's socket (protocol v1, see ../protocol.ts). The hub sends `hello` and everything after it;
+ * this file only answers what a viewer sends: `ping` gets `pong`, anything else an `error`, and the socket stays open.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Daemon } from '../../daemon/daemon.js';
+import { errorBody } from '../errors.js';
+import type { ErrorMessage, PongMessage } from '../protocol.js';
+
+/** A viewer only ever sends pings: a bigger frame is refused by `ws` (close 1009). */
+export const VIEWER_MAX_PAYLOAD_BYTES = 4096;
+
+export function viewerRoutes(app: FastifyInstance, daemon: Daemon): void {
+  app.get('/ws', { websocket: true, onRequest: refuseForeignOrigin }, (socket) => {
+    daemon.hub.add(socket, (data) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answerViewer(data)));
+    });
+  });
+}
+
+/** The answer to one text frame from a viewer (the hub hands binary frames over as ''). Pure. */
+export function answerViewer(data: string): PongMessage | ErrorMessage {
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON text frame' };
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON object with a "type"' };
+  }
+  const type = (message as { type?: unknown }).type;
+  if (typeof type !== 'string') {
+    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON object with a "type"' };
+  }
+  if (type === 'ping') return { type: 'pong' };
+  return {
+    type: 'error',
+    code: 'WS_UNKNOWN_MESSAGE',
+    message: `unknown message type ${JSON.stringify(type.slice(0, 40))}: viewers send only "ping"; commands go through the REST API`,
+  };
+}
+
+/**
+ * A browser page from another site could open this socket (WebSockets are not bound by CORS) and read a client's
+ * heart data: refuse an `Origin` that is not this server. No `Origin` (curl, scripts, tests) is not a browser page.
+ */
+async function refuseForeignOrigin(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  const origin = request.headers.origin;
+  if (origin === undefined || sameHost(origin, request.headers.host)) return undefined;
+  request.log.warn({ origin }, 'viewer socket from another origin refused');
+  return reply.code(403).send(errorBody(403, 'WS_ORIGIN_REFUSED', 'the live view must be opened from this server'));
+}
+
+function sameHost(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The JSON schemas of the REST API: every body, URL id and query string is checked here, at the boundary, and
+ * nowhere else. Unknown fields are refused (not silently dropped) and nothing is coerced: `{"value": 5}` is an error,
+ * not the marker "5". Ids in the URL are digit strings (`coerceTypes` is off), turned into numbers by `idOf`.
+ *
+ * Every POST takes a JSON object body, `{}` when there is nothing to say. Besides being uniform, this means a
+ * cross-site form or a no-CORS `fetch` (which cannot send `application/json`) cannot end a session.
+ */
+import { EXPORT_FORMATS, type ExportFormat } from '../io/session-export.js';
+import type { MarkerKind, PhaseKind } from '../store/types.js';
+
+/** Longest client label, characters: a name or initials, short enough for the header of the table-side view. */
+export const CLIENT_LABEL_MAX = 80;
+/** Longest therapist note at the start of a session, characters. */
+export const THERAPIST_NOTE_MAX = 2000;
+/** Longest marker value (a technique, a region, a short note), characters: one line on the view. */
+export const MARKER_VALUE_MAX = 80;
+
+export const PHASE_KINDS: readonly PhaseKind[] = ['baseline', 'massage', 'recovery'];
+export const MARKER_KINDS: readonly MarkerKind[] = ['technique', 'region', 'note'];
+
+/** Up to 15 digits: every such number is a safe integer. */
+const ID = { type: 'string', pattern: '^[0-9]{1,15}$' } as const;
+
+export const sessionParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: ID },
+} as const;
+
+export const markerParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'markerId'],
+  properties: { id: ID, markerId: ID },
+} as const;
+
+export interface SessionParams {
+  id: string;
+}
+export interface MarkerParams {
+  id: string;
+  markerId: string;
+}
+
+export const idOf = (digits: string): number => Number(digits);
+
+const EMPTY_OBJECT = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export const newSessionBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    clientLabel: { type: 'string', maxLength: CLIENT_LABEL_MAX },
+    therapistNote: { type: 'string', maxLength: THERAPIST_NOTE_MAX },
+  },
+} as const;
+
+export interface NewSessionBody {
+  clientLabel?: string;
+  therapistNote?: string;
+}
+
+export const endSessionBody = EMPTY_OBJECT;
+export const undoMarkerBody = EMPTY_OBJECT;
+
+export const phaseBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind'],
+  properties: { kind: { type: 'string', enum: PHASE_KINDS } },
+} as const;
+
+export interface PhaseBody {
+  kind: PhaseKind;
+}
+
+export const markerBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'value'],
+  properties: {
+    kind: { type: 'string', enum: MARKER_KINDS },
+    value: { type: 'string', minLength: 1, maxLength: MARKER_VALUE_MAX },
+  },
+} as const;
+
+export interface MarkerBody {
+  kind: MarkerKind;
+  value: string;
+}
+
+export const exportQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { format: { type: 'string', enum: EXPORT_FORMATS, default: 'csv' } },
+} as const;
+
+export interface ExportQuery {
+  format: ExportFormat;
+}

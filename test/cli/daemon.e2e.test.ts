@@ -1,0 +1,109 @@
+/**
+ * The daemon as a user runs it: the real CLI in its own process, a real SQLite file, a real WebSocket.
+ * (`npm test` builds dist/ first; these tests run bin/tableside.js.)
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { RollingEngine } from '../../src/hrv/rolling.js';
+import { readRrFile } from '../../src/io/rr-file.js';
+import { SessionStore } from '../../src/store/session-store.js';
+import { exited, openViewer, runCli, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+describe('tableside replay (real process, real socket, real database)', () => {
+  it('streams the same metrics as `analyze --rolling` and stores every beat', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const db = `${dir.path}/t.db`;
+    const file = 'recordings/bartels_rest_rri.txt';
+    // Slow enough that the viewer is connected before the first beat: 50× real time ≈ 20 s for 16 min.
+    const daemon = await startDaemon(['replay', file, '--speed', '50', '--exit', '--db', db]);
+    cleanups.push(() => daemon.child.kill('SIGKILL'));
+    const { ws, messages } = await openViewer(daemon.url);
+    expect(messages[0]).toMatchObject({ type: 'hello', protocol: 1, source: { kind: 'replay', demo: true } });
+    expect(await exited(daemon.child)).toBe(0);
+    ws.close();
+
+    const { rrMs } = await readRrFile(file);
+    const hello = messages[0] as { session: { beats: { rrMs: number[] } } };
+    const beats = [
+      ...hello.session.beats.rrMs,
+      ...messages.filter((m) => m.type === 'beat').map((m) => m.rrMs as number),
+    ];
+    expect(beats).toEqual(Array.from(rrMs));
+
+    // The metrics the viewer saw equal the engine's output for the file (what `analyze --rolling` prints).
+    const engine = new RollingEngine();
+    const expected = new Map<number, number | null>();
+    let t = 0;
+    for (const rr of rrMs) {
+      t += rr / 1000;
+      for (const m of engine.push(rr, t, false)) expected.set(m.seq, m.rmssdMs);
+    }
+    for (const m of engine.flush()) expected.set(m.seq, m.rmssdMs);
+    const seen = messages.filter((m) => m.type === 'metrics');
+    expect(seen.length).toBeGreaterThan(rrMs.length * 0.9);
+    for (const m of seen) {
+      const want = expected.get(m.seq as number);
+      if (want === null) expect(m.rmssdMs).toBeNull();
+      else expect(m.rmssdMs as number).toBeCloseTo(want as number, 9);
+    }
+
+    // The stored session: every beat, ended cleanly, and `tableside export` gives back the file's RR.
+    const sessions = JSON.parse(await runCli(['sessions', '--json', '--db', db]));
+    expect(sessions[0]).toMatchObject({ status: 'ended', beatCount: rrMs.length });
+    const rrText = await runCli(['export', String(sessions[0].id), '--format', 'rr', '--db', db]);
+    expect(rrText.trim().split('\n').map(Number)).toEqual(Array.from(rrMs));
+  }, 60_000);
+
+  it('after kill -9 and a restart, every beat a viewer saw is stored and the session is marked interrupted', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const db = `${dir.path}/t.db`;
+    const daemon = await startDaemon(['replay', 'recordings/pyhrv_nni_long_60min.txt', '--speed', '200', '--db', db]);
+    const { ws, messages } = await openViewer(daemon.url);
+    await waitFor(() => messages.filter((m) => m.type === 'beat').length > 200, 20_000, '200 beats');
+    daemon.child.kill('SIGKILL');
+    await exited(daemon.child);
+    ws.terminate();
+    const hello = messages[0] as { session: { session: { id: number }; beats: { seq: number[] } } };
+    const sessionId = hello.session.session.id;
+    const seen = [...hello.session.beats.seq, ...messages.filter((m) => m.type === 'beat').map((m) => m.seq as number)];
+
+    // Restart on the same database: the killed session is found and closed as interrupted.
+    const again = await startDaemon(['simulate', '--duration', '5', '--speed', 'max', '--exit', '--db', db]);
+    await exited(again.child);
+    const store = SessionStore.open(db);
+    try {
+      expect(store.getSession(sessionId)?.status).toBe('interrupted');
+      const stored = new Set(store.getBeats(sessionId).map((b) => b.seq));
+      for (const seq of seen) expect(stored.has(seq), `beat ${seq} was broadcast`).toBe(true);
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+
+  it('refuses a malformed file before starting, naming file and line', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const bad = `${dir.path}/bad.txt`;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(bad, '812\n790\n8l5\n');
+    await expect(runCli(['replay', bad, '--db', `${dir.path}/t.db`, '--port', '0'])).rejects.toThrow(
+      /bad\.txt:3: "8l5" is not a number/,
+    );
+  });
+
+  it('refuses a database path that cannot be written, and says so', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${dir.path}/file`, 'x');
+    await expect(
+      runCli(['simulate', '--duration', '1', '--db', `${dir.path}/file/t.db`, '--port', '0']),
+    ).rejects.toThrow(/file\/t\.db/);
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * The viewer socket on a live replay: what a viewer sees is what the file holds, in order, with the same metrics the
+ * rolling engine computes on the file; a viewer that joins late gets everything so far in its hello; commands sent
+ * over REST show up live and in the stored session.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type LiveMetrics, RollingEngine } from '../../src/hrv/rolling.js';
+import { answerViewer } from '../../src/server/routes/viewer.js';
+import { simulatedSource } from '../../src/sources/simulated.js';
+import { type Message, type Rig, recordingRr, replaySource, rig, type Viewer } from './harness.js';
+
+/** About 2.5 s for the 16 min recording: slow enough to act while it runs. */
+const SPEED = 400;
+
+/** The rolling engine on the file itself, beat by beat, by seq; and each beat's time (running sum of RR). */
+function reference(rrMs: readonly number[]): { metrics: Map<number, LiveMetrics>; tS: number[] } {
+  const engine = new RollingEngine();
+  const metrics = new Map<number, LiveMetrics>();
+  const tS: number[] = [];
+  let t = 0;
+  for (const rr of rrMs) {
+    t += rr / 1000;
+    tS.push(t);
+    for (const m of engine.push(rr, t, false)) metrics.set(m.seq, { ...m });
+  }
+  for (const m of engine.flush()) metrics.set(m.seq, { ...m });
+  return { metrics, tS };
+}
+
+/** The beats a viewer knows: those in its last hello's backfill, then the live ones after that hello. */
+function beatsSeen(viewer: Viewer): { seq: number[]; rrMs: number[]; backfilled: number } {
+  const helloAt = viewer.messages.findLastIndex((m) => m.type === 'hello' && m.session !== null);
+  const hello = viewer.messages[helloAt] as Message;
+  const live = viewer.messages.slice(helloAt + 1).filter((m) => m.type === 'beat');
+  return {
+    seq: [...hello.session.beats.seq, ...live.map((b) => b.seq)],
+    rrMs: [...hello.session.beats.rrMs, ...live.map((b) => b.rrMs)],
+    backfilled: hello.session.beats.seq.length,
+  };
+}
+
+let r: Rig | undefined;
+afterEach(async () => {
+  await r?.close();
+  r = undefined;
+});
+
+describe('the viewer socket on a replay', () => {
+  let fileRr: number[];
+  beforeEach(async () => {
+    fileRr = await recordingRr();
+    r = await rig({ source: await replaySource(SPEED), autoSession: { clientLabel: 'ws test', therapistNote: '' } });
+  });
+
+  it('sends hello, then every beat of the file in order, and the rolling engine’s metrics', async () => {
+    const rig = r as Rig;
+    const viewer = await rig.connect();
+    const first = await viewer.nth(0);
+    expect(first).toMatchObject({
+      type: 'hello',
+      protocol: 1,
+      source: { kind: 'replay', label: 'bartels_rest_rri.txt', demo: true },
+      recording: true,
+      session: null,
+    });
+
+    rig.daemon.start();
+    await viewer.untilSessionEnded();
+
+    // Starting the session sent a fresh hello with the session and its (empty) backfill.
+    const hello = viewer.of('hello')[1] as Message;
+    expect(hello.session.session).toMatchObject({ clientLabel: 'ws test', status: 'recording' });
+    expect(Object.keys(hello.session).sort()).toEqual(
+      ['beats', 'gaps', 'latest', 'markers', 'metrics', 'phases', 'session'].sort(),
+    );
+    const seen = beatsSeen(viewer);
+    expect(seen.rrMs).toEqual(fileRr);
+    expect(seen.seq).toEqual(fileRr.map((_, i) => i));
+
+    const ref = reference(fileRr);
+    expect(viewer.of('beat').map((b) => b.tS)).toEqual(ref.tS.slice(seen.backfilled));
+    const metrics = viewer.of('metrics');
+    expect(metrics.map((m) => m.seq)).toEqual(fileRr.map((_, i) => i).slice(seen.backfilled));
+    for (const m of metrics) {
+      const want = ref.metrics.get(m.seq) as LiveMetrics;
+      expect({ seq: m.seq, rmssdMs: m.rmssdMs, lnRmssd: m.lnRmssd, hfMs2: m.hfMs2, meanHrBpm: m.meanHrBpm }).toEqual({
+        seq: want.seq,
+        rmssdMs: want.rmssdMs,
+        lnRmssd: want.lnRmssd,
+        hfMs2: want.hfMs2,
+        meanHrBpm: want.meanHrBpm,
+      });
+    }
+    // The file is long enough for valid values, so the comparison above compared numbers, not only nulls.
+    expect(metrics.filter((m) => m.rmssdMs !== null).length).toBeGreaterThan(fileRr.length / 2);
+    expect(metrics.filter((m) => m.hfMs2 !== null).length).toBeGreaterThan(0);
+
+    // A metrics message never comes before its beat.
+    const order = viewer.messages.filter((m) => m.type === 'beat' || m.type === 'metrics');
+    const beatIndex = new Map(order.flatMap((m, i) => (m.type === 'beat' ? [[m.seq as number, i]] : [])));
+    for (const [i, m] of order.entries()) {
+      if (m.type === 'metrics' && beatIndex.has(m.seq)) expect(beatIndex.get(m.seq)).toBeLessThan(i);
+    }
+  });
+
+  it('gives a viewer that joins (or rejoins) mid-way every beat so far in its hello', async () => {
+    const rig = r as Rig;
+    rig.daemon.start();
+    const early = await rig.connect();
+    await early.untilBeats(300);
+    early.socket.close();
+
+    const late = await rig.connect();
+    const hello = await late.nth(0);
+    expect(hello.type).toBe('hello');
+    expect(hello.session.beats.seq.length).toBeGreaterThanOrEqual(300);
+    expect(hello.session.beats.rrMs).toEqual(fileRr.slice(0, hello.session.beats.seq.length));
+    expect(hello.session.metrics.tS.length).toBeGreaterThan(0);
+    expect(hello.session.latest).toMatchObject({ type: 'metrics', seq: expect.any(Number) });
+    // The backfilled metrics equal the engine's, beat by beat.
+    const ref = reference(fileRr);
+    hello.session.metrics.rmssdMs.forEach((rmssd: number | null, i: number) => {
+      expect(rmssd).toBe(ref.metrics.get(i)?.rmssdMs);
+      expect(hello.session.metrics.tS[i]).toBe(ref.tS[i]);
+    });
+
+    await late.untilSessionEnded();
+    const seen = beatsSeen(late);
+    expect(seen.rrMs).toEqual(fileRr);
+    expect(seen.seq).toEqual(fileRr.map((_, i) => i));
+  });
+
+  it('shows phases and markers set over REST live, and stores them with the session', async () => {
+    const rig = r as Rig;
+    const post = (url: string, payload: object = {}) => rig.app.inject({ method: 'POST', url, payload });
+    rig.daemon.start();
+    const id = (rig.daemon.currentSession as { id: number }).id;
+    const viewer = await rig.connect();
+
+    await viewer.untilBeats(10);
+    const baseline = (await post(`/api/sessions/${id}/phase`, { kind: 'baseline' })).json();
+    await viewer.untilBeats(400);
+    const massage = (await post(`/api/sessions/${id}/phase`, { kind: 'massage' })).json();
+    const marker = (await post(`/api/sessions/${id}/markers`, { kind: 'technique', value: 'effleurage' })).json();
+    const typo = (await post(`/api/sessions/${id}/markers`, { kind: 'region', value: 'nek' })).json();
+    const undone = (await post(`/api/sessions/${id}/markers/${typo.id}/undo`)).json();
+    await viewer.untilBeats(700);
+    const recovery = (await post(`/api/sessions/${id}/phase`, { kind: 'recovery' })).json();
+    await viewer.untilSessionEnded();
+
+    expect(viewer.of('phase')).toEqual(
+      [baseline, massage, recovery].map((p) => ({
+        type: 'phase',
+        sessionId: id,
+        id: p.id,
+        kind: p.kind,
+        startedAtS: p.startedAtS,
+      })),
+    );
+    expect(baseline.startedAtS).toBeGreaterThan(0);
+    expect(massage.startedAtS).toBeGreaterThan(baseline.startedAtS);
+    expect(viewer.of('marker')).toEqual([
+      expect.objectContaining({ type: 'marker', id: marker.id, kind: 'technique', value: 'effleurage', undone: false }),
+      expect.objectContaining({ type: 'marker', id: typo.id, value: 'nek', undone: false }),
+      expect.objectContaining({ type: 'marker', id: typo.id, value: 'nek', undone: true }),
+    ]);
+    expect(undone.undone).toBe(true);
+
+    const detail = (await rig.app.inject({ method: 'GET', url: `/api/sessions/${id}` })).json();
+    expect(detail.phases.map((p: { kind: string; startedAtS: number }) => [p.kind, p.startedAtS])).toEqual([
+      ['baseline', baseline.startedAtS],
+      ['massage', massage.startedAtS],
+      ['recovery', recovery.startedAtS],
+    ]);
+    // The session ended at its last beat, which closed the last phase.
+    expect(detail.phases[2].endedAtS).toBe(detail.session.lastBeatTS);
+    expect(detail.markers.map((m: { id: number; undone: boolean }) => [m.id, m.undone])).toEqual([
+      [marker.id, false],
+      [typo.id, true],
+    ]);
+    const phases = detail.summary.phases;
+    expect(phases.map((p: { kind: string }) => p.kind)).toEqual(['baseline', 'massage', 'recovery']);
+    expect(phases[0].rmssdMs).toEqual(expect.any(Number));
+    expect(phases[0].reference.windows).toBeGreaterThanOrEqual(2);
+    expect(phases[1].techniques).toEqual(['effleurage']);
+    expect(phases[1].regions).toEqual([]); // the undone marker counts nowhere
+    expect(phases[1].shift.verdict).not.toBe('unknown');
+  });
+});
+
+describe('what a viewer sends', () => {
+  it('answers ping with pong and anything else with an error, keeping the socket open', async () => {
+    r = await rig({ source: simulatedSource({ seed: 2, durationS: 600, speed: 1 }) });
+    r.daemon.start();
+    const viewer = await r.connect();
+    await viewer.nth(0);
+    const sent: [string | Buffer, Message][] = [
+      ['{"type":"ping"}', { type: 'pong' }],
+      ['not json', { type: 'error', code: 'WS_BAD_MESSAGE' }],
+      ['[1,2]', { type: 'error', code: 'WS_BAD_MESSAGE' }],
+      ['{"kind":"ping"}', { type: 'error', code: 'WS_BAD_MESSAGE' }],
+      [Buffer.from([1, 2, 3]), { type: 'error', code: 'WS_BAD_MESSAGE' }],
+      ['{"type":"setPhase","kind":"massage"}', { type: 'error', code: 'WS_UNKNOWN_MESSAGE' }],
+      ['{"type":"ping"}', { type: 'pong' }],
+    ];
+    const answers = () => viewer.messages.filter((m) => m.type === 'pong' || m.type === 'error');
+    for (const [i, [data, want]] of sent.entries()) {
+      viewer.send(data);
+      await viewer.until(() => answers().length > i, `the answer to message ${i}`);
+      expect(answers()[i]).toMatchObject(want);
+    }
+    expect(answers()[5].message).toContain('"setPhase"');
+    expect(viewer.closed).toBe(false);
+    expect(viewer.socket.readyState).toBe(viewer.socket.OPEN);
+    expect((await r.app.inject({ method: 'GET', url: '/api/health' })).json().viewers).toBe(1);
+  });
+
+  it('refuses a socket opened by a page from another origin', async () => {
+    r = await rig({ source: simulatedSource({ seed: 2, durationS: 600, speed: 1 }) });
+    await expect(
+      r.app.injectWS('/ws', { headers: { origin: 'https://evil.example', host: 'localhost:8080' } }),
+    ).rejects.toThrow(/403/);
+    const same = await r.app.injectWS('/ws', { headers: { origin: 'http://localhost:8080', host: 'localhost:8080' } });
+    same.terminate();
+  });
+
+  it('answerViewer is a pure function of the frame', () => {
+    expect(answerViewer('{"type":"ping","extra":1}')).toEqual({ type: 'pong' });
+    expect(answerViewer('')).toMatchObject({ code: 'WS_BAD_MESSAGE' });
+    expect(answerViewer('null')).toMatchObject({ code: 'WS_BAD_MESSAGE' });
+    expect(answerViewer(`{"type":"${'x'.repeat(500)}"}`).type).toBe('error');
+    expect((answerViewer(`{"type":"${'x'.repeat(500)}"}`) as { message: string }).message.length).toBeLessThan(200);
+  });
+});
