@@ -73,9 +73,9 @@ export async function engineBenchmarks(): Promise<Figure[]> {
   };
   const hourMb = retained(4000);
   const dayMb = retained(rrMs.length);
-  figures.push({ name: 'engine heap after 1 h of beats', value: hourMb, unit: 'MB' });
+  figures.push({ name: 'engine memory (heap + typed arrays) after 1 h of beats', value: hourMb, unit: 'MB' });
   figures.push({
-    name: 'engine heap after 21 h of beats',
+    name: 'engine memory (heap + typed arrays) after 21 h of beats',
     value: dayMb,
     unit: 'MB',
     target: 'independent of length (≈ the 1 h figure)',

@@ -15,8 +15,10 @@ export function gc(): void {
   g();
 }
 
+/** JS heap plus the memory behind typed arrays (which live outside the V8 heap), MB. */
 export function heapUsedMb(): number {
-  return process.memoryUsage().heapUsed / 2 ** 20;
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
 }
 
 function format(value: number): string {
