@@ -110,7 +110,9 @@ export async function daemonBenchmarks(): Promise<Figure[]> {
   const warmUpBeats = 10;
   const latencies: number[] = [];
   await withDaemon(simulatedSource({ seed: 3, speed: 1, durationS: latencySeconds }), async (url) => {
-    const v = await viewer(url, (receivedAtMs) => latencies.push(performance.timeOrigin + performance.now() - receivedAtMs));
+    const v = await viewer(url, (receivedAtMs) =>
+      latencies.push(performance.timeOrigin + performance.now() - receivedAtMs),
+    );
     await v.ended;
     v.ws.close();
   });
