@@ -19,8 +19,8 @@ import { ArtefactDetector, type ArtefactOptions } from './artefacts.js';
 import { PointRing } from './beat-buffer.js';
 import { resampleEvenCount, splineWorkLength } from './interpolate.js';
 import { type FrequencyDomain, METHOD_B, SegmentDensity, type SpectrumOptions, summariseDensity } from './spectrum.js';
+import { isAvailable, timeDomain } from './time-domain.js';
 import type { BeatKind, ClassifiedBeat } from './types.js';
-import { hrBpmFromMeanRrMs } from './units.js';
 
 export interface RollingOptions {
   /** RMSSD window, s of beat time: 60 (standard) or 30 (fast, indicative) */
@@ -161,6 +161,9 @@ export class RollingEngine {
   private spectral: SpectralState = { summary: null, atS: null, segments: 0, provisional: false, reason: null };
   private readonly minDifferences: number;
   private readonly minCoveredS: number;
+  /** the RMSSD window's points, copied for `timeDomain` */
+  private windowNn = new Float64Array(256);
+  private windowLinked = new Uint8Array(256);
 
   constructor(options: Partial<RollingOptions> = {}) {
     const o: RollingOptions = { ...ROLLING_DEFAULTS, ...options };
@@ -290,38 +293,24 @@ export class RollingEngine {
     const { beats, corrected } = this.correctedShare(windowFromS, tS);
     const correctedPct = beats > 0 ? (100 * corrected) / beats : 0;
 
+    // Copy the window's points into scratch arrays and let the batch definition compute the time domain, so the live
+    // and batch numbers cannot drift apart. About 60–100 points per beat.
     let n = 0;
-    let sum = 0;
-    let sumSq = 0;
-    let differences = 0;
-    let sumDiffSq = 0;
-    let nn50 = 0;
     let coveredMs = 0;
-    let previous = Number.NaN;
     const first = this.points.firstAfter(windowFromS);
     for (let i = first; i < this.points.length; i++) {
-      const t = this.points.t(i);
-      if (t > tS) break;
-      const v = this.points.value(i);
+      if (this.points.t(i) > tS) break;
+      if (n === this.windowNn.length) this.growWindowScratch();
       const bits = this.points.flags(i);
+      this.windowNn[n] = this.points.value(i);
+      // The window's first point has no predecessor inside the window.
+      this.windowLinked[n] = n > 0 && bits & LINKED ? 1 : 0;
+      if (bits & NORMAL) coveredMs += this.points.value(i);
       n++;
-      sum += v;
-      if (bits & NORMAL) coveredMs += v;
-      if (bits & LINKED && i > first) {
-        const d = v - previous;
-        differences++;
-        sumDiffSq += d * d;
-        if (Math.abs(d) > 50) nn50++;
-      }
-      previous = v;
     }
-    const meanRrMs = n > 0 ? sum / n : null;
-    if (meanRrMs !== null) {
-      for (let i = first; i < first + n; i++) {
-        const d = this.points.value(i) - meanRrMs;
-        sumSq += d * d;
-      }
-    }
+    const td = timeDomain(this.windowNn.subarray(0, n), this.windowLinked.subarray(0, n));
+    const time = isAvailable(td) ? td : null;
+    const differences = time?.differences ?? 0;
     const coveredS = coveredMs / 1000;
     const tooIrregular = correctedPct > o.maxCorrectedPct;
     const settling = differences < this.minDifferences || coveredS < this.minCoveredS;
@@ -329,8 +318,8 @@ export class RollingEngine {
     if (tooIrregular)
       reason = `too irregular: ${correctedPct.toFixed(1)} % of beats corrected (limit ${o.maxCorrectedPct} %)`;
     else if (settling) reason = `settling: ${coveredS.toFixed(0)} of ${this.minCoveredS.toFixed(0)} s of clean beats`;
-    const valid = reason === null;
-    const rmssdMs = valid && differences > 0 ? Math.sqrt(sumDiffSq / differences) : null;
+    const valid = reason === null && time !== null;
+    const rmssdMs = valid ? time.rmssdMs : null;
 
     const sp = this.spectral;
     const s = sp.summary;
@@ -339,12 +328,12 @@ export class RollingEngine {
       tS,
       rrMs: beat.rrMs,
       kind: beat.kind,
-      meanRrMs: valid ? meanRrMs : null,
-      meanHrBpm: valid && meanRrMs ? hrBpmFromMeanRrMs(meanRrMs) : null,
-      sdnnMs: valid && n > 1 ? Math.sqrt(sumSq / (n - 1)) : null,
+      meanRrMs: valid ? time.meanRrMs : null,
+      meanHrBpm: valid ? time.meanHrBpm : null,
+      sdnnMs: valid ? time.sdnnMs : null,
       rmssdMs,
-      lnRmssd: rmssdMs !== null && rmssdMs > 0 ? Math.log(rmssdMs) : null,
-      pnn50Pct: valid && differences > 0 ? (100 * nn50) / differences : null,
+      lnRmssd: valid ? time.lnRmssd : null,
+      pnn50Pct: valid ? time.pnn50Pct : null,
       lfMs2: s ? s.lfMs2 : null,
       hfMs2: s ? s.hfMs2 : null,
       lnHf: s ? s.lnHf : null,
@@ -367,6 +356,15 @@ export class RollingEngine {
         respirationNote: s ? s.respirationNote : null,
       },
     };
+  }
+
+  private growWindowScratch(): void {
+    const nn = new Float64Array(this.windowNn.length * 2);
+    nn.set(this.windowNn);
+    const linked = new Uint8Array(this.windowLinked.length * 2);
+    linked.set(this.windowLinked);
+    this.windowNn = nn;
+    this.windowLinked = linked;
   }
 
   /** One spectral update at beat time `atS`: the newest segment ends there. */
