@@ -7,6 +7,7 @@ import { RrFileError } from './rr-file-error.js';
 import type { RrRecording } from './rr-recording.js';
 import { parseRrTextLines } from './rr-text.js';
 import { looksLikeTablesideBeats, tablesideRecording } from './tableside-format.js';
+import { isRecordingText, parseRecording, rrFromRecording } from './tableside-recording.js';
 import { baseName, contentLines, isDecimal, splitLines, stripBom } from './text.js';
 
 export { RrFileError, type RrFileErrorCode } from './rr-file-error.js';
@@ -44,18 +45,18 @@ export async function readRrFile(path: string): Promise<RrRecording> {
   return parseRrText(decode(bytes), path);
 }
 
-/** tableside's raw notification recording (src/io/tableside-recording.ts) holds BLE payloads, not RR text. */
-const RAW_RECORDING = /^\s*# tableside recording v\d+/;
-
 function parseLines(lines: readonly string[], file: string): RrRecording {
-  const firstIndex = lines.findIndex((l) => l.trim() !== '');
-  if (RAW_RECORDING.test(lines[firstIndex] ?? '')) {
-    throw new RrFileError(
-      'RR_FILE_UNSUPPORTED',
-      file,
-      firstIndex + 1,
-      'a tableside raw recording (strap notifications), not an RR file: open it with the replay source',
-    );
+  if (isRecordingText(lines.join('\n'))) {
+    // tableside's raw notification recording: the RR values its 0x2A37 payloads carry.
+    const recording = parseRecording(lines.join('\n'), file);
+    const { rrMs, gapBefore } = rrFromRecording(recording, file);
+    return {
+      format: 'tableside-recording-v1',
+      rrMs,
+      gapBefore,
+      startedAt: recording.header.startedAt,
+      meta: { source: recording.header.source },
+    };
   }
   if (looksLikeTablesideBeats(lines)) return tablesideRecording(lines, file);
   if (looksLikeHrm(lines)) return parsePolarHrm(lines, file);

@@ -14,7 +14,9 @@ export type RrFormat =
   /** the RR block of a Kubios HRV Standard text report */
   | 'kubios-report'
   /** tableside's own beat export, `# tableside beats v1` */
-  | 'tableside-beats-v1';
+  | 'tableside-beats-v1'
+  /** tableside's raw notification recording, `# tableside recording v1`: RR decoded from its 0x2A37 payloads */
+  | 'tableside-recording-v1';
 
 /** RR intervals read from a file, before any artefact handling. */
 export interface RrRecording {

@@ -12,6 +12,8 @@
  * arrival time in ms since the start (source clock), a kind (`n` = 0x2A37 payload in hex, `s` = status as JSON),
  * and the data. Arrival times never decrease. Text, so a recording can be read, diffed and cut with ordinary tools.
  */
+import { decodeHeartRateMeasurement, isHrmError } from '../ble/hrm.js';
+import { ticksToMs } from '../hrv/units.js';
 import { RrFileError, type RrFileErrorCode } from './rr-file-error.js';
 
 export const RECORDING_MAGIC = '# tableside recording v1';
@@ -24,8 +26,13 @@ export interface RecordingHeader {
 }
 
 export type RecordedEvent =
-  | { readonly kind: 'n'; readonly atMs: number; readonly payload: Uint8Array }
-  | { readonly kind: 's'; readonly atMs: number; readonly status: { state: string; reason?: string } };
+  | { readonly kind: 'n'; readonly atMs: number; readonly payload: Uint8Array; readonly line?: number }
+  | {
+      readonly kind: 's';
+      readonly atMs: number;
+      readonly status: { state: string; reason?: string };
+      readonly line?: number;
+    };
 
 export interface Recording {
   readonly header: RecordingHeader;
@@ -73,6 +80,7 @@ export function parseRecording(text: string, file: string): Recording {
         kind: 'n',
         atMs,
         payload: Uint8Array.from(data.match(/../g) ?? [], (h) => Number.parseInt(h, 16)),
+        line: i + 1,
       });
     } else if (kind === 's') {
       let status: { state: string; reason?: string };
@@ -82,7 +90,7 @@ export function parseRecording(text: string, file: string): Recording {
         return fail(i + 1, 'the status is not JSON');
       }
       if (typeof status?.state !== 'string') fail(i + 1, 'the status needs a "state"');
-      events.push({ kind: 's', atMs, status });
+      events.push({ kind: 's', atMs, status, line: i + 1 });
     } else {
       fail(i + 1, `unknown event kind "${kind}" (expected n or s)`);
     }
@@ -99,4 +107,28 @@ export function recordingLine(event: RecordedEvent): string {
 
 export function recordingHead(header: RecordingHeader): string {
   return `${RECORDING_MAGIC}\n${JSON.stringify(header)}\n`;
+}
+
+/**
+ * The RR intervals a recording carries, decoded from its notifications, for analysis. A disconnect marks a gap before
+ * the next beat. A payload that does not decode fails the whole file, naming its line.
+ */
+export function rrFromRecording(recording: Recording, file: string): { rrMs: Float64Array; gapBefore: boolean[] } {
+  const rrMs: number[] = [];
+  const gapBefore: boolean[] = [];
+  let gapPending = false;
+  for (const e of recording.events) {
+    if (e.kind === 's') {
+      if (e.status.state === 'disconnected') gapPending = rrMs.length > 0;
+      continue;
+    }
+    const m = decodeHeartRateMeasurement(e.payload);
+    if (isHrmError(m)) throw new RrFileError('RR_FILE_BAD_VALUE', file, e.line, m.message);
+    for (const ticks of m.rrTicks) {
+      rrMs.push(ticksToMs(ticks));
+      gapBefore.push(gapPending);
+      gapPending = false;
+    }
+  }
+  return { rrMs: Float64Array.from(rrMs), gapBefore };
 }

@@ -414,14 +414,31 @@ describe('errors', () => {
     );
   });
 
-  it('a tableside raw recording is pointed to the replay source', () => {
-    const text =
-      '# tableside recording v1\n{"startedAt":"2026-11-23T10:00:00.000Z","source":"x"}\n0.000\tn\t10482c03\n';
+  it('reads the RR values of a tableside raw recording from its 0x2A37 payloads, with its gaps', () => {
+    // Payloads from real Polar H10 captures (hrm-vectors.json): 812 ticks; 862 and 918 ticks; 1107 ticks.
+    const text = [
+      '# tableside recording v1',
+      '{"startedAt":"2026-11-23T10:00:00.000Z","source":"x"}',
+      '0.000\tn\t10482c03',
+      '1000.000\tn\t10495e039603',
+      '1500.000\ts\t{"state":"disconnected","reason":"link lost"}',
+      '9000.000\tn\t103b5304',
+      '',
+    ].join('\n');
+    const r = parseRrText(text, 'r.tsr');
+    expect(r.format).toBe('tableside-recording-v1');
+    expect(Array.from(r.rrMs)).toEqual([812, 862, 918, 1107].map((t) => (t * 1000) / 1024));
+    expect(r.gapBefore).toEqual([false, false, false, true]);
+    expect(r.startedAt).toBe('2026-11-23T10:00:00.000Z');
+  });
+
+  it('a raw recording with a payload that does not decode names its line', () => {
+    const text = '# tableside recording v1\n{"startedAt":"2026-11-23T10:00:00.000Z","source":"x"}\n0.000\tn\t10482c\n';
     expectError(
       rrError(() => parseRrText(text, 'r.tsr')),
-      'RR_FILE_UNSUPPORTED',
+      'RR_FILE_BAD_VALUE',
       'r.tsr',
-      1,
+      3,
     );
   });
 
