@@ -39,7 +39,7 @@ export function sessionsCommand(opts: { db?: string; json?: boolean }) {
 
 export function exportCommand(id: number, opts: { db?: string; format: ExportFormat; out?: string }) {
   withStore(opts.db, (store) => {
-    const rows = loadSessionRows(store, id);
+    const rows = loadSessionRows(store, id, opts.format);
     if (!rows) throw new Error(`no session ${id} in ${store.path} (see tableside sessions)`);
     const { text } = exportSession(rows, opts.format);
     if (opts.out) writeFileSync(opts.out, text);

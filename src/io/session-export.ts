@@ -8,6 +8,9 @@
  *          one value per line. It cannot say where a gap was.
  * - `json` everything stored (session, beats with their classification, gaps, statuses, phases, markers, per-beat
  *          metrics) and the per-phase summary.
+ * - `recording` tableside recording v1: the strap's notifications as it sent them, with their arrival times and the
+ *          status changes, replayable with `tableside replay` through the same parser and pipeline (sessions from a
+ *          strap or the simulated strap; a replayed RR file has no notifications to write).
  *
  * The RR written is always the raw value the strap sent, never the corrected one: the reader re-runs the artefact
  * layer. The formatting functions are pure; `loadSessionRows` is the one place that reads the store.
@@ -20,13 +23,15 @@ import type {
   StoredMarker,
   StoredMetrics,
   StoredPhase,
+  StoredSample,
   StoredSession,
   StoredStatus,
 } from '../store/types.js';
 import { formatRrText } from './rr-text.js';
 import { formatTablesideBeats, TABLESIDE_BEAT_FLAG, type TablesideBeat } from './tableside-format.js';
+import { type RecordedEvent, recordingHead, recordingLine } from './tableside-recording.js';
 
-export const EXPORT_FORMATS = ['csv', 'rr', 'json'] as const;
+export const EXPORT_FORMATS = ['csv', 'rr', 'json', 'recording'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** Everything stored for one session, as the store hands it out. */
@@ -38,6 +43,8 @@ export interface SessionRows {
   readonly phases: readonly StoredPhase[];
   readonly markers: readonly StoredMarker[];
   readonly metrics: readonly StoredMetrics[];
+  /** raw samples: read only for the `recording` format */
+  readonly samples?: readonly StoredSample[];
 }
 
 /** The part of `SessionStore` an export reads. */
@@ -49,13 +56,19 @@ export interface SessionRowsReader {
   getPhases(sessionId: number): StoredPhase[];
   getMarkers(sessionId: number): StoredMarker[];
   getMetrics(sessionId: number): StoredMetrics[];
+  getSamples(sessionId: number): StoredSample[];
 }
 
 /** Reads everything stored for a session; undefined when there is no such session. Throws what the store throws. */
-export function loadSessionRows(store: SessionRowsReader, sessionId: number): SessionRows | undefined {
+export function loadSessionRows(
+  store: SessionRowsReader,
+  sessionId: number,
+  format?: ExportFormat,
+): SessionRows | undefined {
   const session = store.getSession(sessionId);
   if (!session) return undefined;
   return {
+    samples: format === 'recording' ? store.getSamples(sessionId) : undefined,
     session,
     beats: store.getBeats(sessionId),
     gaps: store.getGaps(sessionId),
@@ -81,6 +94,8 @@ export function exportFileName(sessionId: number, format: ExportFormat): string 
       return `tableside-session-${sessionId}-rr.txt`;
     case 'json':
       return `tableside-session-${sessionId}.json`;
+    case 'recording':
+      return `tableside-session-${sessionId}.tsr`;
   }
 }
 
@@ -97,7 +112,41 @@ export function exportSession(rows: SessionRows, format: ExportFormat): ExportFi
         contentType: 'application/json; charset=utf-8',
         text: `${JSON.stringify(sessionJson(rows))}\n`,
       };
+    case 'recording':
+      return { fileName, contentType: 'text/plain; charset=utf-8', text: sessionRecording(rows) };
   }
+}
+
+/** Thrown when a format cannot express what the session holds (a replayed RR file has no notifications). */
+export class ExportError extends Error {
+  override readonly name = 'ExportError';
+  readonly code = 'EXPORT_NOT_AVAILABLE';
+}
+
+/** tableside recording v1 from the stored notifications and status changes, in arrival order. */
+export function sessionRecording(rows: Pick<SessionRows, 'session' | 'samples' | 'statuses'>): string {
+  const samples = rows.samples ?? [];
+  if (!samples.some((s) => s.payload !== null)) {
+    throw new ExportError(
+      `session ${rows.session.id} holds no strap notifications (it replayed an RR file): export csv or rr instead`,
+    );
+  }
+  const origin = Math.min(samples[0]?.sourceTimeMs ?? 0, rows.statuses[0]?.sourceTimeMs ?? 0);
+  const events: RecordedEvent[] = [];
+  for (const s of samples) if (s.payload) events.push({ kind: 'n', atMs: s.sourceTimeMs - origin, payload: s.payload });
+  for (const st of rows.statuses) {
+    const status = st.reason ? { state: st.state, reason: st.reason } : { state: st.state };
+    events.push({ kind: 's', atMs: st.sourceTimeMs - origin, status });
+  }
+  // Stable sort: a status and a notification at the same time keep their stored order.
+  events.sort((a, b) => a.atMs - b.atMs);
+  const { session } = rows;
+  const head = recordingHead({
+    startedAt: session.startedAt,
+    source: session.sourceLabel,
+    ...(session.device ? { device: session.device } : {}),
+  });
+  return `${head}${events.map(recordingLine).join('\n')}\n`;
 }
 
 /** tableside beats v1 with the session's start, id and source as `# key: value` lines. */

@@ -20,6 +20,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { DaemonError } from '../daemon/daemon.js';
+import { ExportError } from '../io/session-export.js';
 import { StoreError, type StoreErrorCode } from '../store/errors.js';
 
 export type ApiErrorCode =
@@ -29,6 +30,7 @@ export type ApiErrorCode =
   | 'SESSION_ENDED'
   | 'INTERNAL_ERROR'
   | DaemonError['code']
+  | ExportError['code']
   | StoreErrorCode;
 
 export interface ApiErrorBody {
@@ -78,6 +80,7 @@ const STORE_WORDS: Record<StoreErrorCode, string> = {
 export function toErrorBody(err: unknown): ApiErrorBody {
   if (err instanceof ApiError) return errorBody(err.statusCode, err.code, err.message);
   if (err instanceof DaemonError) return errorBody(409, err.code, err.message);
+  if (err instanceof ExportError) return errorBody(409, err.code, err.message);
   if (err instanceof StoreError) {
     // Routes check that a session exists first; these are races with a command in flight.
     if (err.code === 'STORE_NOT_FOUND') return errorBody(404, 'SESSION_NOT_FOUND', 'no such session');

@@ -142,7 +142,7 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version }: ApiD
     { schema: { params: sessionParams, querystring: exportQuery } },
     async (request, reply) => {
       const id = idOf(request.params.id);
-      const rows = loadSessionRows(store, id);
+      const rows = loadSessionRows(store, id, request.query.format);
       if (!rows) throw sessionNotFound(id);
       const file = exportSession(rows, request.query.format);
       void reply
