@@ -45,7 +45,7 @@ describe('export --format recording', () => {
     const replayed = again.r.store.getBeats(again.id);
     expect(replayed.map((b) => b.rrMs)).toEqual(stored.map((b) => b.rrMs));
     expect(replayed.map((b) => b.gapBefore)).toEqual(stored.map((b) => b.gapBefore));
-    replayed.forEach((b, i) => expect(b.tS).toBeCloseTo(stored[i].tS, 6));
+    for (const [i, b] of replayed.entries()) expect(b.tS).toBeCloseTo(stored[i].tS, 6);
   });
 
   it('refuses a session replayed from an RR file (no notifications to write), with a code', async () => {
