@@ -1,5 +1,5 @@
 /**
- * `tableside replay` and `tableside simulate`: run the daemon — source → pipeline → store → viewers — and serve the
+ * `tableside replay`, `tableside simulate` and `tableside start`: run the daemon — source → pipeline → store → viewers — and serve the
  * view. `main` is the only place that listens; the app is built by `buildApp`, which does not.
  */
 import { fileURLToPath } from 'node:url';
@@ -53,15 +53,40 @@ export async function serve(source: HeartRateSource, options: ServeOptions, log:
 
   let stopping = false;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C while the first is still being handled: stop at once.
+      process.exit(1);
+    }
     stopping = true;
     log.info({ signal }, 'shutting down');
     daemon.stop();
     await app.close();
     store.close();
+    // Exit explicitly: the Bluetooth library keeps a timer running for ever (ble.md §3.4).
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  const onSigint = () => void shutdown('SIGINT');
+  process.on('SIGINT', onSigint);
+  keepLastListener('SIGINT', onSigint);
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   return { app, daemon, store, url };
+}
+
+/**
+ * Keeps `listener` the last listener of `signal`. noble adds its own SIGINT listener when it opens the adapter — after
+ * the daemon has started — and calls `process.exit(1)` from it when it is the last one (ble.md §3.4), which would cut
+ * the graceful shutdown short: the session would not be ended and the database not closed. So whenever another
+ * listener is added, this one moves behind it again.
+ */
+function keepLastListener(signal: NodeJS.Signals, listener: () => void): void {
+  process.on('newListener', (event) => {
+    if (event !== signal) return;
+    // `newListener` fires before the new listener is added: move ours once it is there.
+    process.nextTick(() => {
+      const listeners = process.listeners(signal);
+      if (!listeners.includes(listener) || listeners[listeners.length - 1] === listener) return;
+      process.removeListener(signal, listener);
+      process.on(signal, listener);
+    });
+  });
 }

@@ -2,10 +2,12 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { EXPORT_FORMATS } from '../io/session-export.js';
 import type { Speed } from '../sources/pacing.js';
 import { loadReplaySource } from '../sources/replay.js';
 import { simulatedSource } from '../sources/simulated.js';
 import { analyzeCommand } from './analyze.js';
+import { scanCommand, startCommand } from './ble-commands.js';
 import { serve } from './daemon-command.js';
 import { exportCommand, sessionsCommand } from './sessions.js';
 
@@ -49,6 +51,30 @@ export function buildCli(): Command {
     )
     .action(async (file: string, opts) => {
       await analyzeCommand(file, opts);
+    });
+
+  program
+    .command('start')
+    .description(
+      'run the daemon on a Bluetooth heart-rate strap and serve the view: the strap given, else the one used last ' +
+        'time, else the first one found',
+    )
+    .option('--device <id>', 'the strap to use: the id `tableside scan` shows (Polar: printed on the sensor), or "any"')
+    .addOption(serveOptions.port())
+    .addOption(serveOptions.host())
+    .addOption(serveOptions.db())
+    .action(async (opts) => {
+      await startCommand(opts);
+    });
+
+  program
+    .command('scan')
+    .description('list the Bluetooth heart-rate straps nearby: name, id, signal, battery')
+    .addOption(new Option('--seconds <s>', 'how long to listen').default(5).argParser(positiveSeconds))
+    .option('--no-battery', 'do not connect to each strap to read its battery level')
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      await scanCommand(opts);
     });
 
   program
@@ -105,9 +131,12 @@ export function buildCli(): Command {
 
   program
     .command('export')
-    .description('write a stored session: csv (beats with flags and times), rr (plain RR text for Kubios), json (all)')
+    .description(
+      'write a stored session: csv (beats with flags and times), rr (plain RR text for Kubios), json (all), ' +
+        "recording (the strap's notifications, replayable)",
+    )
     .argument('<id>', 'session id (see tableside sessions)', integer)
-    .addOption(new Option('--format <format>', 'export format').choices(['csv', 'rr', 'json']).default('csv'))
+    .addOption(new Option('--format <format>', 'export format').choices([...EXPORT_FORMATS]).default('csv'))
     .option('--out <file>', 'write to a file instead of stdout')
     .addOption(serveOptions.db())
     .action((id: number, opts) => exportCommand(id, opts));
@@ -122,6 +151,12 @@ function exitWhenEnded(running: { daemon: { currentSession: unknown } }) {
       process.kill(process.pid, 'SIGTERM');
     }
   }, 200);
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a time in seconds above 0, e.g. 5');
+  return n;
 }
 
 function integer(value: string): number {

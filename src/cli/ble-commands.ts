@@ -1,0 +1,186 @@
+/**
+ * `tableside start` (the daemon on a live Bluetooth strap) and `tableside scan` (the straps nearby). noble is loaded
+ * only when the source starts or the scan runs (src/ble/noble-source.ts), never when this module is imported.
+ */
+import { tap } from 'rxjs';
+import { BluetoothUnavailableError, type FoundStrap, nobleSource, scanStraps } from '../ble/noble-source.js';
+import { bluetoothSetupHelp } from '../ble/strap-words.js';
+import { configPath, defaultConfigDir, type RememberedStrap, readConfig, writeConfig } from '../daemon/config.js';
+import { createLogger } from '../daemon/logger.js';
+import type { HeartRateSource } from '../sources/source.js';
+import { type ServeOptions, serve } from './daemon-command.js';
+
+/** `--device any`: connect to the first heart-rate strap found, whatever was remembered. */
+export const ANY_DEVICE = 'any';
+
+export interface StartOptions {
+  readonly device?: string;
+  readonly port: number;
+  readonly host: string;
+  readonly db?: string;
+}
+
+/** Which strap to look for: the one asked for, else the one remembered, else any. */
+export function chooseStrap(
+  device: string | undefined,
+  remembered: RememberedStrap | undefined,
+): { deviceId?: string; why: 'asked' | 'remembered' | 'any' } {
+  const asked = device?.trim();
+  if (asked !== undefined && asked !== '') {
+    return asked.toLowerCase() === ANY_DEVICE ? { why: 'any' } : { deviceId: asked, why: 'asked' };
+  }
+  if (remembered !== undefined) return { deviceId: remembered.id, why: 'remembered' };
+  return { why: 'any' };
+}
+
+export async function startCommand(opts: StartOptions): Promise<void> {
+  const log = createLogger();
+  const configDir = defaultConfigDir();
+  const { config, problem } = readConfig(configDir);
+  if (problem !== undefined) log.warn({ problem }, 'settings file ignored');
+  const choice = chooseStrap(opts.device, config.lastStrap);
+  let remembered = config.lastStrap;
+
+  const told = new Set<string>();
+  const ble = nobleSource({
+    ...(choice.deviceId === undefined ? {} : { deviceId: choice.deviceId }),
+    log: log.child({ module: 'ble' }),
+    onAdapterProblem: (reason, waiting) => {
+      if (told.has(reason)) return;
+      told.add(reason);
+      say(
+        adapterProblemText(
+          reason,
+          waiting
+            ? 'The view keeps running, and tableside connects by itself once the adapter is ready.'
+            : 'The view keeps running (the strap shows as disconnected); restart tableside once this is fixed.',
+        ),
+      );
+    },
+  });
+
+  const remember = (device: RememberedStrap) => {
+    if (remembered?.id === device.id && remembered.name === device.name) return;
+    try {
+      writeConfig({ lastStrap: { name: device.name, id: device.id } }, configDir);
+      remembered = device;
+      log.info({ device, config: configPath(configDir) }, 'strap remembered for the next start');
+      say(`tableside: connected to ${device.name}; \`tableside start\` will look for it again next time.`);
+    } catch (err) {
+      log.warn({ err, config: configPath(configDir) }, 'could not remember the strap');
+    }
+  };
+  const source: HeartRateSource = {
+    kind: ble.kind,
+    label: ble.label,
+    events$: ble.events$.pipe(
+      tap((e) => {
+        if (e.type === 'status' && e.status.state === 'live' && e.status.device !== undefined) {
+          remember(e.status.device);
+        }
+      }),
+    ),
+  };
+
+  const serveOptions: ServeOptions = {
+    port: opts.port,
+    host: opts.host,
+    ...(opts.db === undefined ? {} : { db: opts.db }),
+    demo: false,
+    autoSession: { clientLabel: '', therapistNote: 'live strap' },
+  };
+  await serve(source, serveOptions, log);
+  say(lookingForText(choice, config.lastStrap));
+}
+
+function lookingForText(choice: ReturnType<typeof chooseStrap>, remembered: RememberedStrap | undefined): string {
+  const wear =
+    'put the strap on (it advertises only with skin contact: wet the electrodes) and close any phone app using it';
+  switch (choice.why) {
+    case 'asked':
+      return `tableside: looking for strap ${choice.deviceId}: ${wear}.`;
+    case 'remembered':
+      return (
+        `tableside: looking for ${remembered?.name ?? choice.deviceId}, the strap used last time: ${wear}. ` +
+        `Another strap: \`tableside scan\`, then \`tableside start --device ID\` (or \`--device ${ANY_DEVICE}\`).`
+      );
+    case 'any':
+      return `tableside: looking for any heart-rate strap: ${wear}.`;
+  }
+}
+
+/** What to tell the user when the adapter cannot be used; `then` says what happens meanwhile, if anything. */
+function adapterProblemText(reason: string, then?: string): string {
+  const lines = [
+    `tableside: Bluetooth is not available: ${reason}`,
+    ...(then === undefined ? [] : [`  ${then}`]),
+    '  To fix it:',
+    ...bluetoothSetupHelp().map((line) => `   - ${line}`),
+    '  Without a strap: `tableside simulate` or `tableside replay FILE` show the view on a simulated or recorded client.',
+  ];
+  return lines.join('\n');
+}
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+// ── tableside scan ───────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface ScanOptions {
+  readonly seconds: number;
+  /** connect to each strap briefly to read its battery level */
+  readonly battery: boolean;
+  readonly json?: boolean;
+}
+
+/** Lists the straps nearby and exits: 0 (straps or none), 1 when Bluetooth cannot be used. */
+export async function scanCommand(opts: ScanOptions): Promise<void> {
+  const log = {
+    debug() {},
+    info() {},
+    warn: (obj: object, msg: string) => process.stderr.write(`tableside: ${msg} ${describe(obj)}\n`),
+    error: (obj: object, msg: string) => process.stderr.write(`tableside: ${msg} ${describe(obj)}\n`),
+  };
+  if (!opts.json) process.stderr.write(`Scanning for heart-rate straps for ${opts.seconds} s…\n`);
+  let code = 0;
+  try {
+    const straps = await scanStraps({ durationMs: opts.seconds * 1000, readBattery: opts.battery, log });
+    process.stdout.write(opts.json ? `${JSON.stringify(straps)}\n` : strapTable(straps));
+  } catch (err) {
+    if (!(err instanceof BluetoothUnavailableError)) throw err;
+    process.stderr.write(`${adapterProblemText(err.message)}\n`);
+    code = 1;
+  }
+  // noble keeps a timer running for ever once loaded (ble.md §3.4): exit once the output is written.
+  process.stdout.write('', () => process.exit(code));
+}
+
+export function strapTable(straps: readonly FoundStrap[]): string {
+  if (straps.length === 0) {
+    return (
+      'no straps found. A strap advertises only while worn (wet the electrodes) and while no other app is ' +
+      'connected to it (close the Polar app, or switch on its "2 connections" setting).\n'
+    );
+  }
+  const rows = straps.map((s) => [
+    s.name,
+    s.id,
+    `${s.rssi} dBm`,
+    s.batteryPct === undefined ? '—' : `${s.batteryPct} %`,
+  ]);
+  const header = ['name', 'id', 'signal', 'battery'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n\nConnect with: tableside start --device ${straps[0].id}\n`;
+}
+
+function describe(obj: object): string {
+  const err = (obj as { err?: unknown }).err;
+  if (err instanceof Error) return `(${err.message})`;
+  return Object.keys(obj).length === 0 ? '' : JSON.stringify(obj);
+}
