@@ -7,6 +7,11 @@
  * Data flows one way. Commands (start or end a session, set a phase, add or undo a marker) come in through the
  * server and are stored, then published, like everything else. The constructor only assigns; `start()` and
  * `stop()` act.
+ *
+ * When a baseline phase ends (the next phase starts), its resting reference is computed from the stored beats with
+ * the session report's own `baselineReference`, published as a `baseline` message, and from then on every metrics
+ * message carries the live 60 s RMSSD's shift against it (`shiftAgainst`): one rule for the live screen and the
+ * report.
  */
 import { type Observable, type Subscription, share } from 'rxjs';
 import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
@@ -15,6 +20,7 @@ import { withLiveMetrics } from '../pipeline/metrics.js';
 import { toBeatTimeline } from '../pipeline/timeline.js';
 import { ViewerHub } from '../server/hub.js';
 import {
+  type BaselineMessage,
   type HelloMessage,
   type MarkerMessage,
   type MetricsMessage,
@@ -23,6 +29,7 @@ import {
   type SessionBackfill,
   type SessionInfo,
 } from '../server/protocol.js';
+import { baselineReference, shiftAgainst } from '../session/summary.js';
 import type { HeartRateSource, SourceEvent, SourceStatus } from '../sources/source.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
@@ -51,6 +58,8 @@ interface ActiveSession {
   readonly subscription: Subscription;
   lastBeatTS: number;
   latest: MetricsMessage | null;
+  /** the latest finished baseline phase's reference, or null */
+  baseline: BaselineMessage | null;
 }
 
 export class Daemon {
@@ -130,7 +139,8 @@ export class Daemon {
     const batcher = new CommitBatcher(
       store,
       session.id,
-      (events) => this.publish(events),
+      // Bound to this session: what is flushed when it ends still carries its shift.
+      (events) => this.publish(events, active),
       (err) => this.storeFailed(err),
     );
     // Placeholder until subscribe() returns: a synchronous source could emit during subscription.
@@ -140,6 +150,7 @@ export class Daemon {
       subscription: null as unknown as Subscription,
       lastBeatTS: 0,
       latest: null,
+      baseline: null,
     };
     this.active = active;
     this.recording = true; // a store that failed during an earlier session gets a new chance
@@ -177,9 +188,43 @@ export class Daemon {
 
   setPhase(sessionId: number, kind: PhaseKind): StoredPhase {
     const active = this.requireActive(sessionId);
-    const phase = this.deps.store.setPhase(sessionId, kind, active.lastBeatTS);
+    const { store } = this.deps;
+    const phase = store.setPhase(sessionId, kind, active.lastBeatTS);
     this.hub.broadcast({ type: 'phase', sessionId, id: phase.id, kind: phase.kind, startedAtS: phase.startedAtS });
+    if (kind !== 'baseline') {
+      try {
+        const baseline = this.finishedBaseline(active, phase);
+        if (baseline) {
+          active.baseline = baseline;
+          this.hub.broadcast(baseline);
+        }
+      } catch (err) {
+        // The phase is stored; without the reference the live screen goes on saying "waiting for baseline".
+        this.storeFailed(err);
+      }
+    }
     return phase;
+  }
+
+  /** The reference of the baseline phase that `next` has just closed, or null when the phase before it was not one. */
+  private finishedBaseline(active: ActiveSession, next: StoredPhase): BaselineMessage | null {
+    const { store } = this.deps;
+    const id = active.session.id;
+    const phases = store.getPhases(id).filter((p) => p.id !== next.id && p.startedAtS <= next.startedAtS);
+    const previous = phases.reduce<StoredPhase | null>((a, p) => (a === null || p.id > a.id ? p : a), null);
+    if (previous?.kind !== 'baseline') return null;
+    const fromS = previous.startedAtS;
+    const toS = next.startedAtS;
+    // The summary's rule: the beats whose end time lies in (fromS, toS].
+    const beats = store.getBeats(id, { fromS }).filter((b) => b.tS > fromS && b.tS <= toS);
+    return {
+      type: 'baseline',
+      sessionId: id,
+      phaseId: previous.id,
+      fromS,
+      toS,
+      reference: baselineReference(beats),
+    };
   }
 
   addMarker(sessionId: number, kind: MarkerKind, value: string): StoredMarker {
@@ -260,19 +305,23 @@ export class Daemon {
       })),
       gaps: store.getGaps(id).map(({ fromS, toS, reason }) => ({ fromS, toS, reason })),
       latest: active.latest,
+      baseline: active.baseline && {
+        phaseId: active.baseline.phaseId,
+        fromS: active.baseline.fromS,
+        toS: active.baseline.toS,
+        reference: active.baseline.reference,
+      },
     };
   }
 
-  private publish(events: readonly PipelineEvent[]): void {
-    const active = this.active;
+  private publish(events: readonly PipelineEvent[], active: ActiveSession): void {
     for (const e of events) {
-      if (active) {
-        if (e.type === 'beat') active.lastBeatTS = e.tS;
-        else if (e.type === 'status') this.status = e.status;
-      }
-      const message = messageFor(e);
+      if (e.type === 'beat') active.lastBeatTS = e.tS;
+      else if (e.type === 'status') this.status = e.status;
+      const reference = active.baseline?.reference ?? null;
+      const message = messageFor(e, (rmssdMs, why) => (reference ? shiftAgainst(reference, rmssdMs, why) : null));
       if (message === null) continue;
-      if (active && e.type === 'metrics') active.latest = message as MetricsMessage;
+      if (e.type === 'metrics') active.latest = message as MetricsMessage;
       this.hub.broadcast(message);
     }
   }

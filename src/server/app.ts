@@ -1,11 +1,15 @@
 /**
- * The HTTP side of the daemon: the REST API (`/api/…`), the live view's socket (`/ws`) and the page (`web/`).
+ * The HTTP side of the daemon: the REST API (`/api/…`), the live view's socket (`/ws`), the pages (`web/`: the live
+ * screen at `/`, the session list at `/sessions`, a session's report at `/sessions/:id`) and the chart library the
+ * pages use, served from the installed `uplot` package at `/vendor/uplot/` — nothing is fetched from the internet.
  *
  * `buildApp` registers everything and returns the app without listening: the daemon's entry point listens, tests use
  * `app.inject` / `app.injectWS`. Data flows one way: reads come from the store, commands go to the daemon, live
  * values reach the viewers through the daemon's hub.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -13,7 +17,11 @@ import type { Daemon } from '../daemon/daemon.js';
 import type { SessionStore } from '../store/session-store.js';
 import { formatSchemaErrors, handleError, handleNotFound } from './errors.js';
 import { apiRoutes } from './routes/api.js';
+import { pageRoutes } from './routes/pages.js';
 import { VIEWER_MAX_PAYLOAD_BYTES, viewerRoutes } from './routes/viewer.js';
+
+/** The files of the `uplot` package the pages load; nothing else in its folder is served. */
+export const UPLOT_FILES: readonly string[] = ['uPlot.esm.js', 'uPlot.min.css'];
 
 /** The largest request body, bytes: a therapist note (2000 characters, up to 4 bytes each) and its JSON around it. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -45,7 +53,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   viewerRoutes(app, deps.daemon);
   apiRoutes(app, { daemon: deps.daemon, store: deps.store, version: deps.version ?? packageVersion() });
   await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: 'index.html' });
+  await app.register(fastifyStatic, {
+    root: uplotDist(),
+    prefix: '/vendor/uplot/',
+    decorateReply: false,
+    index: false,
+    allowedPath: (path) => UPLOT_FILES.includes(path.replace(/^\//, '')),
+  });
+  pageRoutes(app);
   return app;
+}
+
+/** The installed uplot's `dist/` folder (its `main` lives there). */
+function uplotDist(): string {
+  return dirname(createRequire(import.meta.url).resolve('uplot'));
 }
 
 /** src/server/app.ts and dist/server/app.js both sit two folders below package.json. */

@@ -7,12 +7,15 @@
  * - `status`  the strap or replay changed state;
  * - `beat`    one raw beat, after it was stored;
  * - `metrics` the live metrics after a beat was classified (a few beats later: the artefact layer looks ahead);
- * - `gap`, `phase`, `marker`, `session` (started / ended), `recording` (stopped: the store failed), `error`.
+ * - `gap`, `phase`, `marker`, `session` (started / ended), `recording` (stopped: the store failed), `error`;
+ * - `baseline` a baseline phase ended (the next phase started): the resting reference and its noise band, which the
+ *             live screen compares the 60 s RMSSD with. From then on every `metrics` message carries `shift`.
  * Viewer → server: `{"type":"ping"}` → `{"type":"pong"}`; anything else gets an `error` with a code. Commands
  * (start a session, set a phase, add a marker) go through the REST API, not the socket.
  */
 import type { LiveMetrics } from '../hrv/rolling.js';
 import type { BeatEvent, GapEvent, PipelineEvent } from '../pipeline/events.js';
+import type { BaselineReference, Shift } from '../session/summary.js';
 import type { SourceKind, SourceStatus } from '../sources/source.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -46,8 +49,31 @@ export interface MarkerMessage {
   readonly undone: boolean;
 }
 
-/** The metrics a viewer needs, flattened: values are null while not valid, and `quality` says why. */
-export type MetricsMessage = { readonly type: 'metrics'; readonly receivedAtMs: number } & LiveMetrics;
+/**
+ * The metrics a viewer needs, flattened: values are null while not valid, and `quality` says why. `shift` is the 60 s
+ * RMSSD against the session's latest finished baseline (`shiftAgainst`, the rule the session report uses); null
+ * before a baseline has ended.
+ */
+export type MetricsMessage = {
+  readonly type: 'metrics';
+  readonly receivedAtMs: number;
+  readonly shift: Shift | null;
+} & LiveMetrics;
+
+/**
+ * A baseline phase ended (a massage or recovery phase started after it): its resting reference, computed by
+ * `baselineReference` from the stored beats whose end time lies in (fromS, toS] — exactly what the session report
+ * computes for that phase. The live screen compares against the latest one.
+ */
+export interface BaselineMessage {
+  readonly type: 'baseline';
+  readonly sessionId: number;
+  /** the baseline phase */
+  readonly phaseId: number;
+  readonly fromS: number;
+  readonly toS: number;
+  readonly reference: BaselineReference;
+}
 
 export type BeatMessage = Omit<BeatEvent, 'type'> & { readonly type: 'beat' };
 export type GapMessage = Omit<GapEvent, 'type'> & { readonly type: 'gap' };
@@ -77,6 +103,8 @@ export interface SessionBackfill {
   readonly gaps: { fromS: number; toS: number; reason: string }[];
   /** the latest metrics message, so the figures show at once */
   readonly latest: MetricsMessage | null;
+  /** the latest finished baseline, or null while there is none */
+  readonly baseline: Omit<BaselineMessage, 'type' | 'sessionId'> | null;
 }
 
 /** Why the server refused a viewer's message; the socket stays open. */
@@ -105,13 +133,26 @@ export interface HelloMessage {
   readonly session: SessionBackfill | null;
 }
 
-/** Turns a committed pipeline event into its message, or null for events viewers do not get (raw samples). */
-export function messageFor(event: PipelineEvent): BeatMessage | MetricsMessage | GapMessage | StatusMessage | null {
+/**
+ * Turns a committed pipeline event into its message, or null for events viewers do not get (raw samples). `shift`
+ * gives a metrics message its shift against the baseline (null: none yet).
+ */
+export function messageFor(
+  event: PipelineEvent,
+  shift: (rmssdMs: number | null, missingWhy: string | undefined) => Shift | null = () => null,
+): BeatMessage | MetricsMessage | GapMessage | StatusMessage | null {
   switch (event.type) {
     case 'beat':
       return event;
-    case 'metrics':
-      return { type: 'metrics', receivedAtMs: event.receivedAtMs, ...event.metrics };
+    case 'metrics': {
+      const m = event.metrics;
+      return {
+        type: 'metrics',
+        receivedAtMs: event.receivedAtMs,
+        shift: shift(m.rmssdMs, m.quality.reason ?? undefined),
+        ...m,
+      };
+    }
     case 'gap':
       return event;
     case 'status':

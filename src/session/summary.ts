@@ -86,14 +86,16 @@ export const MIN_WINDOW_NORMAL_BEATS = 30;
 export const MIN_BASELINE_WINDOWS = 2;
 
 /**
- * Smallest worthwhile change, as a multiple of the SD of the baseline's 60 s lnRMSSD values.
+ * The band, as a multiple of the SD of the baseline's 60 s lnRMSSD values: one SD.
  *
  * tableside's choice. It follows the sports-science practice of judging a change in lnRMSSD against the person's own
- * variation rather than against population norms (hrv-methods §7): a change is called only when it is larger than a
- * fixed share of how much the same client's RMSSD wandered minute to minute while resting. 0.5 is deliberately not
- * presented to users as a literature value; if it is ever quoted, check the source first.
+ * variation rather than against population norms (hrv-methods §7), and it is sized for what the screen compares: a
+ * live 60 s RMSSD against the baseline. A single resting minute lies within one SD of the baseline most of the time,
+ * so a value inside the band is "no clear change"; half an SD (the figure often quoted for day-to-day monitoring)
+ * called more than half of the resting minutes of the reference recordings a shift. Whole phases are judged with
+ * the same band, which is conservative for them (a longer phase varies less than a single minute).
  */
-export const SWC_FACTOR = 0.5;
+export const SWC_FACTOR = 1;
 
 /**
  * The band never gets narrower than this, ln units (≈ ±5 % RMSSD). A baseline can look suspiciously steady — a few
@@ -207,10 +209,7 @@ export function baselineReference(
 // ---------------------------------------------------------------------------------------------------------------
 // Shift against the baseline
 
-/**
- * How the band is put to a therapist. Deliberately not "beyond the noise": with a band of half the SD of the baseline
- * minutes, a fair share of single resting minutes already lie outside it.
- */
+/** How the band is put to a therapist. */
 const THAN_THE_BAND =
   'than the smallest change that counts for this client (set from their resting minute-to-minute spread)';
 

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { buildApp } from '../../src/server/app.js';
+import type { BeatMessage } from '../../src/server/protocol.js';
 import { rrSource } from '../../src/sources/replay.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
 import type { HeartRateSource } from '../../src/sources/source.js';
@@ -19,7 +20,12 @@ import type { Figure } from './report.js';
 
 const WEB_ROOT = new URL('../../web/', import.meta.url).pathname;
 
-async function withDaemon<T>(source: HeartRateSource, fn: (url: string, daemon: Daemon) => Promise<T>): Promise<T> {
+/** An in-process daemon (real store, real server on a loopback port) with `source`, a session started at once. */
+export async function withDaemon<T>(
+  source: HeartRateSource,
+  fn: (url: string, daemon: Daemon) => Promise<T>,
+  options: { demo?: boolean } = {},
+): Promise<T> {
   const dir = tempDir('tableside-bench-');
   const store = SessionStore.open(`${dir.path}/bench.db`);
   const log = pino({ level: 'warn' });
@@ -27,7 +33,7 @@ async function withDaemon<T>(source: HeartRateSource, fn: (url: string, daemon: 
     store,
     source,
     log,
-    demo: true,
+    demo: options.demo ?? true,
     autoSession: { clientLabel: 'bench', therapistNote: '' },
   });
   const app = await buildApp({ daemon, store, log, webRoot: WEB_ROOT });
@@ -45,11 +51,15 @@ async function withDaemon<T>(source: HeartRateSource, fn: (url: string, daemon: 
   }
 }
 
+/** Wall-clock time with sub-millisecond resolution, ms since the epoch. */
+export const preciseNowMs = (): number => performance.timeOrigin + performance.now();
+
 /**
  * Connects a viewer. It counts the beats it has (a fresh `hello` — sent to a viewer that fell behind — carries all beats
- * so far), calls `onBeat(receivedAtMs)` for every live beat message, and `ended` resolves when the session ends.
+ * so far), calls `onBeat(beat, arrivedAtMs)` for every live beat message (`arrivedAtMs`: `preciseNowMs()` taken as the
+ * message event fired, before parsing), and `ended` resolves when the session ends.
  */
-async function viewer(url: string, onBeat: (receivedAtMs: number) => void = () => {}) {
+export async function viewer(url: string, onBeat: (beat: BeatMessage, arrivedAtMs: number) => void = () => {}) {
   const ws = new WebSocket(url);
   const state = { beats: 0, rehellos: 0 };
   let markEnded: () => void = () => {};
@@ -57,10 +67,11 @@ async function viewer(url: string, onBeat: (receivedAtMs: number) => void = () =
     markEnded = resolve;
   });
   ws.on('message', (data) => {
+    const arrivedAtMs = preciseNowMs();
     const text = data.toString();
     if (text.startsWith('{"type":"beat"')) {
       state.beats++;
-      onBeat(JSON.parse(text).receivedAtMs);
+      onBeat(JSON.parse(text) as BeatMessage, arrivedAtMs);
     } else if (text.startsWith('{"type":"hello"')) {
       const hello = JSON.parse(text);
       state.beats = hello.session ? hello.session.beats.seq.length : 0;
@@ -76,7 +87,7 @@ async function viewer(url: string, onBeat: (receivedAtMs: number) => void = () =
   return { ws, state, ended };
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
@@ -110,9 +121,7 @@ export async function daemonBenchmarks(): Promise<Figure[]> {
   const warmUpBeats = 10;
   const latencies: number[] = [];
   await withDaemon(simulatedSource({ seed: 3, speed: 1, durationS: latencySeconds }), async (url) => {
-    const v = await viewer(url, (receivedAtMs) =>
-      latencies.push(performance.timeOrigin + performance.now() - receivedAtMs),
-    );
+    const v = await viewer(url, (beat, arrivedAtMs) => latencies.push(arrivedAtMs - beat.receivedAtMs));
     await v.ended;
     v.ws.close();
   });

@@ -1,0 +1,44 @@
+// Dark by default (a dim room), light on request; the choice is kept in this browser.
+
+const KEY = 'tableside.theme';
+
+export function savedTheme() {
+  try {
+    return localStorage.getItem(KEY) === 'light' ? 'light' : 'dark';
+  } catch {
+    return 'dark';
+  }
+}
+
+export function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  try {
+    localStorage.setItem(KEY, theme);
+  } catch {
+    // private mode: the choice lasts for this page only
+  }
+}
+
+/** The chart colours of the current theme, read from the CSS custom properties (one palette, in style.css). */
+export function chartPalette() {
+  const css = getComputedStyle(document.documentElement);
+  const v = (name) => css.getPropertyValue(name).trim();
+  return {
+    fg: v('--fg'),
+    dim: v('--dim'),
+    grid: v('--grid'),
+    rr: v('--series-rr'),
+    rmssd: v('--series-rmssd'),
+    hf: v('--series-hf'),
+    band: v('--band-fill'),
+    bandLine: v('--band-line'),
+    artefact: v('--artefact'),
+    marker: v('--marker'),
+    gap: v('--gap-fill'),
+    phase: {
+      baseline: v('--phase-baseline'),
+      massage: v('--phase-massage'),
+      recovery: v('--phase-recovery'),
+    },
+  };
+}
