@@ -8,6 +8,11 @@ import type { SourceEvent } from './source.js';
 
 export type Speed = number | 'max';
 
+/** Wall-clock ms since the epoch with sub-millisecond resolution (Date.now() has whole ms): for latency figures. */
+export function preciseNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** At `max` speed, events released per event-loop turn: big enough to be fast, small enough to let sockets drain. */
 export const MAX_SPEED_EVENTS_PER_TURN = 512;
 
@@ -20,7 +25,7 @@ type Unstamped = SourceEvent extends infer E ? (E extends SourceEvent ? Omit<E, 
 export function paced(
   pull: () => Unstamped | null,
   speed: Speed,
-  now: () => number = Date.now,
+  now: () => number = preciseNowMs,
 ): Observable<SourceEvent> {
   if (speed !== 'max' && !(speed > 0)) throw new RangeError(`speed must be a positive number or "max", got ${speed}`);
   return new Observable<SourceEvent>((subscriber) => {

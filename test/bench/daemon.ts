@@ -130,7 +130,7 @@ export async function daemonBenchmarks(): Promise<Figure[]> {
   figures.push({
     name:
       `sample → beat message at the viewer, p50 (real time, ${latencies.length} beats over ${latencySeconds} s ` +
-      `after ${warmUpBeats} warm-up beats; receivedAtMs has ms resolution)`,
+      `after ${warmUpBeats} warm-up beats; sub-ms clock)`,
     value: percentile(latencies, 50),
     unit: 'ms',
   });
