@@ -55,7 +55,8 @@ export interface DaemonDeps {
 interface ActiveSession {
   readonly session: StoredSession;
   readonly batcher: CommitBatcher;
-  readonly subscription: Subscription;
+  /** the session's pipeline; null only while `subscribe()` is still returning */
+  subscription: Subscription | null;
   lastBeatTS: number;
   latest: MetricsMessage | null;
   /** the latest finished baseline phase's reference, or null */
@@ -143,11 +144,10 @@ export class Daemon {
       (events) => this.publish(events, active),
       (err) => this.storeFailed(err),
     );
-    // Placeholder until subscribe() returns: a synchronous source could emit during subscription.
     const active: ActiveSession = {
       session,
       batcher,
-      subscription: null as unknown as Subscription,
+      subscription: null,
       lastBeatTS: 0,
       latest: null,
       baseline: null,
@@ -162,7 +162,7 @@ export class Daemon {
       },
       complete: () => this.endSession('ended'),
     });
-    (active as { subscription: Subscription }).subscription = subscription;
+    active.subscription = subscription;
     this.deps.log.info({ session: session.id, source: source.label }, 'session started');
     this.hub.rehello();
     return session;
