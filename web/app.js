@@ -339,7 +339,9 @@ function renderHeader() {
   const demo = src?.demo === true;
   $('demo').hidden = !demo;
   $('calm-demo').hidden = !demo;
-  setText($('source'), src ? `${src.kind === 'ble' ? 'strap' : src.kind}: ${src.label}` : '');
+  // A strap is named by what it says it is (its advertised name) once known; a replay by its file.
+  const strapName = src?.kind === 'ble' ? state.status?.device?.name : undefined;
+  setText($('source'), src ? `${src.kind === 'ble' ? 'strap' : src.kind}: ${strapName ?? src.label}` : '');
   const info = model.info;
   setText($('client'), info ? info.clientLabel || `Session ${info.id}` : 'No session');
   const battery = state.status?.batteryPct;
