@@ -171,18 +171,12 @@ export function sessionRrText(beats: readonly StoredBeat[]): string {
 /** Version of the JSON layout below; bump it when a field changes meaning or goes away. */
 export const SESSION_JSON_VERSION = 1;
 
-export interface SessionJson {
+/** Every stored row of the session (raw samples aside), tagged with the layout's name and version, and its summary. */
+export type SessionJson = Omit<SessionRows, 'samples'> & {
   readonly format: 'tableside-session';
   readonly version: typeof SESSION_JSON_VERSION;
-  readonly session: StoredSession;
-  readonly beats: readonly StoredBeat[];
-  readonly gaps: readonly StoredGap[];
-  readonly statuses: readonly StoredStatus[];
-  readonly phases: readonly StoredPhase[];
-  readonly markers: readonly StoredMarker[];
-  readonly metrics: readonly StoredMetrics[];
   readonly summary: SessionSummary;
-}
+};
 
 export function sessionJson(rows: SessionRows): SessionJson {
   return {

@@ -42,15 +42,25 @@ function emptyAnnotations() {
   return { phases: [], markers: [], gaps: [], baseline: null, endS: 0, artefacts: null };
 }
 
-function drawBackground(u, ann, p, el) {
+/** Saves the canvas state and clips to the plot area; the x range drawn, or null before the chart has one. */
+function beginPlotClip(u) {
+  const [xMin, xMax] = [u.scales.x.min, u.scales.x.max];
+  if (xMin === undefined || xMax === undefined || xMin === null) return null;
   const { ctx } = u;
   const { left, top, width, height } = u.bbox;
-  const [xMin, xMax] = [u.scales.x.min, u.scales.x.max];
-  if (xMin === undefined || xMax === undefined || xMin === null) return;
   ctx.save();
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
+  return [xMin, xMax];
+}
+
+function drawBackground(u, ann, p, el) {
+  const range = beginPlotClip(u);
+  if (!range) return;
+  const { ctx } = u;
+  const { left, top, width, height } = u.bbox;
+  const [xMin, xMax] = range;
   let drawnPhases = 0;
   const phases = [...ann.phases].sort((a, b) => a.startedAtS - b.startedAtS);
   for (let i = 0; i < phases.length; i++) {
@@ -108,14 +118,11 @@ function drawBackground(u, ann, p, el) {
 }
 
 function drawForeground(u, ann, p, el) {
+  const range = beginPlotClip(u);
+  if (!range) return;
   const { ctx } = u;
   const { left, top, width, height } = u.bbox;
-  const [xMin, xMax] = [u.scales.x.min, u.scales.x.max];
-  if (xMin === undefined || xMax === undefined || xMin === null) return;
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(left, top, width, height);
-  ctx.clip();
+  const [xMin, xMax] = range;
   let drawnMarkers = 0;
   const px = uPlot.pxRatio;
   ctx.font = axisFont();
