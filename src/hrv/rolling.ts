@@ -265,9 +265,20 @@ export class RollingEngine {
   private addPoint(tS: number, nnMs: number, bits: number): void {
     this.points.push(tS, nnMs, bits);
     // A point past an update instant means the spline is defined up to that instant: run every update it passed.
+    // After a hole longer than the spectral window (a beat hours long that the artefact layer dropped) only the
+    // updates of the last window can still matter — each update's own result is replaced by the next one's, and the
+    // segments it stores are averaged only within one window — so the instants before are skipped: one interval of
+    // 1e12 ms would otherwise mean 250 million updates. The loop also ends where adding a period no longer moves the
+    // instant (beat times beyond 2^53 ms), and never starts for a time that is not finite.
+    if (!Number.isFinite(tS)) return;
+    const every = this.options.spectralUpdateEveryS;
+    const lastWindowS = Math.floor((tS - this.options.spectralWindowS) / every) * every - every;
+    if (lastWindowS > this.nextUpdateS) this.nextUpdateS = lastWindowS;
     while (tS >= this.nextUpdateS) {
       this.updateSpectrum(this.nextUpdateS);
-      this.nextUpdateS += this.options.spectralUpdateEveryS;
+      const next = this.nextUpdateS + every;
+      if (next === this.nextUpdateS) break;
+      this.nextUpdateS = next;
     }
   }
 

@@ -1,6 +1,6 @@
 import { RrFileError } from './rr-file-error.js';
 import type { RrRecording } from './rr-recording.js';
-import { isCommentLine, isDecimal, type NumberedLine, type Token, tokensToMs } from './text.js';
+import { isCommentLine, isDecimal, type NumberedLine, rrRangeProblem, type Token, tokensToMs } from './text.js';
 
 /**
  * Headerless numeric text: one RR per line (Elite HRV raw, Kubios "Type 1", recordings/), one line of
@@ -115,6 +115,8 @@ export function formatRrText(rrMs: ArrayLike<number>): string {
   for (let i = 0; i < rrMs.length; i++) {
     const value = rrMs[i] as number;
     if (!Number.isFinite(value) || value <= 0) throw new RangeError(`rrMs[${i}] = ${value} is not a positive interval`);
+    const range = rrRangeProblem(value);
+    if (range !== undefined) throw new RangeError(`rrMs[${i}] = ${value} ms ${range}`);
     out.push(String(value));
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;

@@ -6,6 +6,7 @@ import {
   isDecimal,
   type NumberedLine,
   parseRrToken,
+  rrRangeProblem,
   splitLines,
   stripBom,
 } from './text.js';
@@ -72,6 +73,8 @@ function beatProblem(previous: TablesideBeat | undefined, beat: TablesideBeat): 
   if (!Number.isFinite(beat.tS) || beat.tS < 0 || Object.is(beat.tS, -0)) return `t_s ${beat.tS} is not a time ≥ 0`;
   if (previous !== undefined && beat.tS <= previous.tS) return `t_s ${beat.tS} is not after ${previous.tS}`;
   if (!Number.isFinite(beat.rrMs) || beat.rrMs <= 0) return `rr_ms ${beat.rrMs} is not a positive interval`;
+  const range = rrRangeProblem(beat.rrMs);
+  if (range !== undefined) return `rr_ms ${beat.rrMs} ${range}`;
   if (!Number.isInteger(beat.flags) || beat.flags < 0 || (beat.flags & ~KNOWN_FLAG_BITS) !== 0) {
     return `flags ${beat.flags} has bits v1 does not define`;
   }

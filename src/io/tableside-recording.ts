@@ -45,6 +45,9 @@ export function isRecordingText(text: string): boolean {
 
 const HEX = /^(?:[0-9a-fA-F]{2})+$/;
 
+/** The latest arrival time read, ms since the start: a year. Beyond it beat times anchored to arrivals stop being exact. */
+const MAX_ARRIVAL_MS = 365 * 86_400_000;
+
 export function parseRecording(text: string, file: string): Recording {
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
   const fail = (line: number, reason: string, code: RrFileErrorCode = 'RR_FILE_BAD_VALUE'): never => {
@@ -53,6 +56,14 @@ export function parseRecording(text: string, file: string): Recording {
   if (lines[0]?.trim() !== RECORDING_MAGIC) {
     const m = /^# tableside recording v(\d+)/.exec(lines[0] ?? '');
     fail(1, m ? `recording version ${m[1]} is not supported (this tableside reads v1)` : 'not a tableside recording');
+  }
+  if (lines.length < 2) {
+    throw new RrFileError(
+      'RR_FILE_TOO_SHORT',
+      file,
+      undefined,
+      'the recording ends after line 1: no header, no events',
+    );
   }
   let header: RecordingHeader;
   try {
@@ -71,6 +82,7 @@ export function parseRecording(text: string, file: string): Recording {
     const [at, kind, data, ...rest] = line.split('\t');
     const atMs = Number(at);
     if (at === '' || !Number.isFinite(atMs) || atMs < 0) fail(i + 1, `"${at}" is not an arrival time in ms`);
+    if (atMs > MAX_ARRIVAL_MS) fail(i + 1, `arrival time ${at} ms is more than a year after the start`);
     if (atMs < previousMs) fail(i + 1, `arrival time ${atMs} ms is earlier than the line before (${previousMs} ms)`);
     if (rest.length > 0 || data === undefined) fail(i + 1, 'expected three tab-separated fields: time, kind, data');
     previousMs = atMs;

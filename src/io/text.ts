@@ -66,8 +66,25 @@ function unitWord(unit: TimeUnit | undefined): string {
 }
 
 /**
- * One RR value as written, checked: a plain decimal, finite and > 0. Implausible but positive values (150 ms,
- * 4000 ms) pass on purpose: flagging them is the artefact layer's job, and it needs to see them.
+ * The longest value read as one RR interval, ms: a day. Longer is no heartbeat under any reading, and beat time summed
+ * from such values stops being exact (after a beat of 1e300 ms, adding a real one no longer moves it). Short values
+ * stay (a ms column holding 0.5 is read as 0.5 ms, as its header says): the artefact layer drops them.
+ */
+export const MAX_RR_MS = 86_400_000;
+
+/** Why `ms` cannot be one RR interval (it is assumed positive and finite), or undefined. */
+export function rrRangeProblem(ms: number): string | undefined {
+  return ms > MAX_RR_MS ? 'is longer than a day: not an RR interval' : undefined;
+}
+
+function outOfRange(token: Token, file: string, unit: TimeUnit, problem: string): RrFileError {
+  return new RrFileError('RR_FILE_BAD_VALUE', file, token.line, `"${token.text}" ${unit} ${problem}`);
+}
+
+/**
+ * One RR value as written, checked: a plain decimal, finite and > 0 (and, in ms, at most `MAX_RR_MS`).
+ * Implausible but possible values (150 ms, 4000 ms) pass on purpose: flagging them is the artefact layer's job, and
+ * it needs to see them.
  */
 export function parseRrToken(token: Token, file: string, unit: TimeUnit | undefined): number {
   if (token.text === '') {
@@ -93,6 +110,8 @@ export function parseRrToken(token: Token, file: string, unit: TimeUnit | undefi
   if (value <= 0) {
     throw new RrFileError('RR_FILE_BAD_VALUE', file, token.line, `"${token.text}" is not a positive RR interval`);
   }
+  const problem = unit === 'ms' ? rrRangeProblem(value) : undefined;
+  if (problem !== undefined) throw outOfRange(token, file, 'ms', problem);
   return value;
 }
 
@@ -121,6 +140,8 @@ export function toMs(tokens: readonly Token[], values: readonly number[], unit: 
         `"${token.text}" s is not a usable RR interval in ms`,
       );
     }
+    const problem = rrRangeProblem(ms);
+    if (problem !== undefined) throw outOfRange(token, file, unit, problem);
     rrMs[i] = ms;
   }
   return rrMs;
