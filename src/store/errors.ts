@@ -1,6 +1,9 @@
 /** Why the store refused or failed. Stable strings: the daemon, the server and tests key on them. */
 export type StoreErrorCode =
-  /** the file or its folder cannot be created or written (permissions, a file where a folder should be, read-only) */
+  /**
+   * the file or its folder cannot be created or written (permissions, a file where a folder should be, read-only, a
+   * disk that refuses writes), or a file is there that must not be overwritten (a backup, a `.before-restore`)
+   */
   | 'STORE_UNWRITABLE'
   /** not an SQLite database, or a damaged one */
   | 'STORE_CORRUPT'
@@ -14,7 +17,7 @@ export type StoreErrorCode =
   | 'STORE_FULL'
   /** a write broke a rule of the schema (a beat stored twice, an unknown phase kind…) */
   | 'STORE_CONSTRAINT'
-  /** no such session or marker */
+  /** no such session or marker (or no such backup file to restore) */
   | 'STORE_NOT_FOUND'
   /** the session is still recording (end it first) */
   | 'STORE_RECORDING'
@@ -38,6 +41,9 @@ export class StoreError extends Error {
   }
 }
 
+/** SQLite's extended codes for a write (or the flush of one) that the disk refused. */
+const WRITE_IOERRS = ['SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC', 'SQLITE_IOERR_DIR_FSYNC', 'SQLITE_IOERR_TRUNCATE'];
+
 /** SQLite's extended code (`SQLITE_CONSTRAINT_PRIMARYKEY`) or Node's errno code (`ENOTDIR`), when there is one. */
 function codeOf(err: unknown): string {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
@@ -59,7 +65,7 @@ export function toStoreError(err: unknown, path: string, doing: string): StoreEr
       'STORE_CORRUPT',
       path,
       `not a readable database (${detail}) while ${doing}. Move the file aside (a new database is created in its ` +
-        'place) or restore a backup.',
+        'place) or restore a backup (tableside restore FILE).',
       options,
     );
   }
@@ -74,6 +80,25 @@ export function toStoreError(err: unknown, path: string, doing: string): StoreEr
   }
   if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC') {
     return new StoreError('STORE_FULL', path, `disk full while ${doing}. Free some space and try again.`, options);
+  }
+  // The disk refused a write to a file that opened fine: it was made immutable (`chattr +i`, which stops root too),
+  // its disk was unplugged or remounted read-only, or is failing. SQLite says only "disk I/O error".
+  if (WRITE_IOERRS.includes(code)) {
+    return new StoreError(
+      'STORE_UNWRITABLE',
+      path,
+      `the disk refused a write (${detail}, ${code}) while ${doing}. The file may have been made read-only or ` +
+        'immutable, or its disk removed or failing: check the file and the disk, or choose another database path.',
+      options,
+    );
+  }
+  if (code.startsWith('SQLITE_IOERR')) {
+    return new StoreError(
+      'STORE_FAILED',
+      path,
+      `the disk failed (${detail}, ${code}) while ${doing}. Check that the disk is still there and healthy.`,
+      options,
+    );
   }
   if (
     code.startsWith('SQLITE_CANTOPEN') ||

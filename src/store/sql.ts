@@ -134,6 +134,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX markers_time ON markers (session_id, at_s);
     `,
   },
+  {
+    version: 2,
+    what: 'streams: a session recorded from two straps at once (client and therapist) is one stored session per strap',
+    sql: `
+      -- The session a companion stream belongs to; NULL for the session itself. Deleting the session deletes its
+      -- companions, and with them their beats.
+      ALTER TABLE sessions ADD COLUMN group_id INTEGER REFERENCES sessions (id) ON DELETE CASCADE;
+      -- Whose heart this is: 'client' for every session recorded before streams existed.
+      ALTER TABLE sessions ADD COLUMN stream TEXT NOT NULL DEFAULT 'client';
+      CREATE INDEX sessions_group ON sessions (group_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -154,6 +166,8 @@ export interface SessionRow {
   paramsJson: string;
   lastBeatTS: number | null;
   beatCount: number;
+  groupId: number | null;
+  stream: string;
 }
 export interface SampleRow {
   seq: number;
@@ -218,7 +232,8 @@ export interface MarkerRow {
 
 const SESSION = `id, started_at AS startedAt, ended_at AS endedAt, status, client_label AS clientLabel,
   therapist_note AS therapistNote, source_kind AS sourceKind, source_label AS sourceLabel, device_name AS deviceName,
-  device_id AS deviceId, params_json AS paramsJson, last_beat_t_s AS lastBeatTS, beat_count AS beatCount`;
+  device_id AS deviceId, params_json AS paramsJson, last_beat_t_s AS lastBeatTS, beat_count AS beatCount,
+  group_id AS groupId, stream`;
 const SAMPLE = `seq, source_time_ms AS sourceTimeMs, received_at_ms AS receivedAtMs, payload, rr_json AS rrJson, error`;
 const BEAT = 'seq, t_s AS tS, rr_ms AS rrMs, gap_before AS gapBefore, kind, flags';
 const GAP = 'from_s AS fromS, to_s AS toS, reason, received_at_ms AS receivedAtMs';
@@ -237,10 +252,14 @@ type Range = [sessionId: number, fromS: number, toS: number];
 export function prepareStatements(db: Database) {
   const p = <P extends unknown[], R = unknown>(sql: string): Statement<P, R> => db.prepare<P, R>(sql);
   return {
-    sessionInsert: p<[string, string, string, string, string, string | null, string | null, string], SessionRow>(
+    sessionInsert: p<
+      [string, string, string, string, string, string | null, string | null, string, number | null, string],
+      SessionRow
+    >(
       `INSERT INTO sessions (started_at, client_label, therapist_note, source_kind, source_label, device_name,
-        device_id, params_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${SESSION}`,
+        device_id, params_json, group_id, stream) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${SESSION}`,
     ),
+    sessionCompanions: p<Id, SessionRow>(`SELECT ${SESSION} FROM sessions WHERE group_id = ? ORDER BY id`),
     sessionGet: p<Id, SessionRow>(`SELECT ${SESSION} FROM sessions WHERE id = ?`),
     sessionList: p<[], SessionRow>(`SELECT ${SESSION} FROM sessions ORDER BY started_at DESC, id DESC`),
     sessionExists: p<Id, { id: number }>('SELECT id FROM sessions WHERE id = ?'),

@@ -19,6 +19,10 @@ export interface NewSession {
   readonly device?: DeviceInfo;
   /** the engine parameters used (JSON-serialisable), so a stored session can be recomputed the same way */
   readonly params: object;
+  /** whose heart: 'client' (default) or another stream of the same session, e.g. 'therapist' */
+  readonly stream?: string;
+  /** for a companion stream: the id of the session it was recorded with */
+  readonly groupId?: number;
 }
 
 export interface StoredSession {
@@ -39,6 +43,10 @@ export interface StoredSession {
   readonly beatCount: number;
   /** beat time covered, s (the last beat's end time; 0 before the first): right for interrupted sessions too */
   readonly durationS: number;
+  /** whose heart: 'client', or another stream recorded at the same time ('therapist') */
+  readonly stream: string;
+  /** a companion stream's session: the id of the session it was recorded with; null for the session itself */
+  readonly groupId: number | null;
 }
 
 export interface StoredSample {

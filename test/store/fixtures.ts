@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { LiveMetrics, LiveQuality } from '../../src/hrv/rolling.js';
 import type { BeatKind } from '../../src/hrv/types.js';
 import type { BeatEvent, GapEvent, MetricsEvent, SampleEvent, StatusChangeEvent } from '../../src/pipeline/events.js';
@@ -121,3 +122,23 @@ export const status = (sourceTimeMs: number, s: SourceStatus): StatusChangeEvent
   sourceTimeMs,
   receivedAtMs: T0_MS + sourceTimeMs,
 });
+
+/** Every table that holds a session's rows, keyed by session_id. */
+export const SESSION_TABLES = ['samples', 'beats', 'metrics', 'gaps', 'statuses', 'phases', 'markers'] as const;
+
+/** A session's rows in every table, counted through a separate read-only connection (as another process sees them). */
+export function rowCounts(
+  path: string,
+  sessionId: number,
+): Record<'sessions' | (typeof SESSION_TABLES)[number], number> {
+  const raw = new Database(path, { readonly: true, fileMustExist: true });
+  const count = (sql: string) => (raw.prepare(sql).get(sessionId) as { n: number }).n;
+  try {
+    const counts = { sessions: count('SELECT count(*) AS n FROM sessions WHERE id = ?') } as Record<string, number>;
+    for (const table of SESSION_TABLES)
+      counts[table] = count(`SELECT count(*) AS n FROM ${table} WHERE session_id = ?`);
+    return counts as ReturnType<typeof rowCounts>;
+  } finally {
+    raw.close();
+  }
+}

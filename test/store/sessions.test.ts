@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/pipeline/events.js';
@@ -47,9 +48,32 @@ describe('sessions', () => {
       lastBeatTS: null,
       beatCount: 0,
       durationS: 0,
+      stream: 'client',
+      groupId: null,
     });
     expect(store.getSession(created.id)).toEqual(created);
     expect(store.getSession(99)).toBeUndefined();
+  });
+
+  it("keeps a second strap's stream as a companion of the session, deleted with it", () => {
+    const store = db.open(db.path(), { now: () => T0_MS });
+    const session = store.createSession(NEW_SESSION);
+    const therapist = store.createSession({ ...NEW_SESSION, stream: 'therapist', groupId: session.id });
+    store.writeBatch(therapist.id, beats(0, 10));
+    expect(therapist).toMatchObject({ stream: 'therapist', groupId: session.id });
+    expect(store.getCompanions(session.id).map((s) => s.id)).toEqual([therapist.id]);
+    expect(store.getCompanions(therapist.id)).toEqual([]);
+    // The foreign key cascades: deleting the session deletes its companion stream with its beats.
+    store.endSession(therapist.id);
+    store.endSession(session.id);
+    store.close();
+    const rw = new Database(db.path());
+    rw.pragma('foreign_keys = ON');
+    rw.prepare('DELETE FROM sessions WHERE id = ?').run(session.id);
+    const left = rw.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number };
+    const beatsLeft = rw.prepare('SELECT count(*) AS n FROM beats').get() as { n: number };
+    rw.close();
+    expect({ sessions: left.n, beats: beatsLeft.n }).toEqual({ sessions: 0, beats: 0 });
   });
 
   it('lists sessions newest first with beat count and duration', () => {
