@@ -10,15 +10,21 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Daemon } from '../daemon/daemon.js';
+import { ownHostNames } from '../daemon/network.js';
+import type { SourceCatalog } from '../daemon/source-catalog.js';
 import type { SessionStore } from '../store/session-store.js';
+import { type AccessOptions, accessControl, requestForLog } from './access.js';
 import { formatSchemaErrors, handleError, handleNotFound } from './errors.js';
 import { apiRoutes } from './routes/api.js';
 import { pageRoutes } from './routes/pages.js';
 import { VIEWER_MAX_PAYLOAD_BYTES, viewerRoutes } from './routes/viewer.js';
+import { securityHeaders } from './security-headers.js';
 
 /** The files of the `uplot` package the pages load; nothing else in its folder is served. */
 export const UPLOT_FILES: readonly string[] = ['uPlot.esm.js', 'uPlot.min.css'];
@@ -35,23 +41,52 @@ export interface AppDeps {
   readonly webRoot: string;
   /** reported by /api/health; default: package.json's */
   readonly version?: string;
+  /** the sources a viewer may choose for a stream; without it, the streams keep their sources */
+  readonly catalog?: SourceCatalog;
+  /**
+   * Who may connect (access.ts): the names `Host` may carry (default: this machine's) and, when the daemon listens
+   * beyond this machine, the access token. Default: no token, as for the loopback-only daemon.
+   */
+  readonly access?: { readonly hostNames?: readonly string[]; readonly token?: () => string };
+  /** serve HTTPS with this certificate and key (PEM); default plain HTTP */
+  readonly https?: { readonly cert: string; readonly key: string };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({
-    loggerInstance: deps.log.child({ module: 'server' }),
+  const options = {
+    // Request URLs are logged without the pairing URL's token.
+    loggerInstance: deps.log.child({ module: 'server' }, { serializers: { req: requestForLog } }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Refuse unknown fields rather than drop them, and never coerce ("5" stays a string, 5 stays a number).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     schemaErrorFormatter: formatSchemaErrors,
-  });
+    ...(deps.https === undefined ? {} : { https: { cert: deps.https.cert, key: deps.https.key } }),
+  };
+  // fastify types an HTTPS app apart from an HTTP one; routes and tests use nothing that differs between them.
+  const app = Fastify(options) as unknown as FastifyInstance;
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+
+  // Headers first, so that even a refusal carries them; then the checks, before any route (access.ts).
+  await securityHeaders(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, { global: false });
+  const access: AccessOptions = {
+    hostNames: deps.access?.hostNames ?? ownHostNames(),
+    secure: deps.https !== undefined,
+    ...(deps.access?.token === undefined ? {} : { token: deps.access.token }),
+  };
+  accessControl(app, access);
 
   // The websocket plugin must be registered before the routes so that it can see `websocket: true` on them.
   await app.register(fastifyWebsocket, { options: { maxPayload: VIEWER_MAX_PAYLOAD_BYTES } });
   viewerRoutes(app, deps.daemon);
-  apiRoutes(app, { daemon: deps.daemon, store: deps.store, version: deps.version ?? packageVersion() });
+  apiRoutes(app, {
+    daemon: deps.daemon,
+    store: deps.store,
+    version: deps.version ?? packageVersion(),
+    ...(deps.catalog === undefined ? {} : { catalog: deps.catalog }),
+  });
   await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: 'index.html' });
   await app.register(fastifyStatic, {
     root: uplotDist(),
