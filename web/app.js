@@ -25,6 +25,17 @@ const CONFIRM_MS = 4000;
 const TECHNIQUES = ['effleurage', 'petrissage', 'myofascial release', 'trigger point', 'stretching'];
 const REGIONS = ['neck/shoulders', 'back', 'arms/hands', 'legs/feet', 'head/face'];
 const PHASE_ORDER = ['baseline', 'massage', 'recovery'];
+/** Where this screen keeps its own technique and region lists. */
+const LISTS_KEY = 'tableside.markerLists';
+/** Keys 1…0 mark the chips: at most ten. */
+const CHIPS_MAX = 10;
+/** A marker value's longest length (the API's MARKER_VALUE_MAX). */
+const MARKER_VALUE_MAX = 80;
+
+/** The stream (strap) this screen follows: the client's unless the address says `?stream=therapist`. */
+const STREAM = new URLSearchParams(location.search).get('stream') || 'client';
+const STREAM_WORDS = { client: 'Client', therapist: 'Therapist' };
+const streamWords = (id) => STREAM_WORDS[id] ?? id;
 
 const $ = (id) => document.getElementById(id);
 const setText = (el, text) => {
@@ -40,10 +51,14 @@ const state = {
   conn: 'connecting',
   source: null,
   status: null,
+  /** every stream of the daemon (hello.streams) */
+  streams: [],
   recording: true,
   /** page clock (performance.now) when the last beat message arrived; null: none since the last hello */
   lastBeatAt: null,
   retryAt: 0,
+  /** the daemon answers 401: this device's access token is missing or was rotated */
+  unpaired: false,
   /** the chip Enter places */
   selected: 0,
   pending: null,
@@ -170,7 +185,13 @@ function renderSignal() {
   setText($('since'), since);
   if (state.conn === 'down') {
     const wait = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
-    setText($('banner-text'), `Not connected to tableside. Retrying ${wait > 0 ? `in ${wait} s` : 'now'}…`);
+    setText(
+      $('banner-text'),
+      state.unpaired
+        ? 'This screen is no longer paired with tableside (its access token was rotated): open the new pairing link ' +
+            'on this device (the command "tableside token" shows it).'
+        : `Not connected to tableside. Retrying ${wait > 0 ? `in ${wait} s` : 'now'}…`,
+    );
   }
 }
 
@@ -343,7 +364,8 @@ function renderHeader() {
   const strapName = src?.kind === 'ble' ? state.status?.device?.name : undefined;
   setText($('source'), src ? `${src.kind === 'ble' ? 'strap' : src.kind}: ${strapName ?? src.label}` : '');
   const info = model.info;
-  setText($('client'), info ? info.clientLabel || `Session ${info.id}` : 'No session');
+  const who = info ? info.clientLabel || `Session ${info.id}` : 'No session';
+  setText($('client'), STREAM === 'client' ? who : `${streamWords(STREAM)}'s strap · ${who}`);
   const battery = state.status?.batteryPct;
   $('battery').hidden = battery === undefined || battery === null;
   if (battery !== undefined && battery !== null) {
@@ -352,6 +374,28 @@ function renderHeader() {
   }
   $('recording-stopped').hidden = state.recording;
   setText($('new-source'), src ? `${src.label}${demo ? ' (DEMO)' : ''}` : 'unknown');
+  renderStreams();
+}
+
+/** With two straps (client and therapist), links to follow the other one; the current one is marked. */
+function renderStreams() {
+  const nav = $('streams');
+  const streams = state.streams;
+  nav.hidden = streams.length < 2;
+  const key = streams.map((s) => `${s.id}:${s.state}`).join(',');
+  if (nav.dataset.key === key) return;
+  nav.dataset.key = key;
+  nav.replaceChildren(
+    ...streams.map((s) => {
+      const a = document.createElement('a');
+      a.className = 'tool stream-link';
+      a.href = s.id === 'client' ? '/' : `/?stream=${encodeURIComponent(s.id)}`;
+      a.textContent = streamWords(s.id);
+      a.title = `${s.label}${s.state ? ` · ${s.state}` : ''}`;
+      if (s.id === STREAM) a.setAttribute('aria-current', 'page');
+      return a;
+    }),
+  );
 }
 
 function renderControls() {
@@ -406,7 +450,8 @@ let lastMessageAt = 0;
 function connect() {
   clearTimeout(retryTimer);
   state.conn = state.conn === 'mismatch' ? 'mismatch' : 'connecting';
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  const query = STREAM === 'client' ? '' : `?stream=${encodeURIComponent(STREAM)}`;
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
   socket = ws;
   lastMessageAt = Date.now();
   ws.addEventListener('message', (event) => {
@@ -431,8 +476,38 @@ function connect() {
     state.retryAt = Date.now() + delay;
     retryTimer = setTimeout(connect, delay);
     showBanner('', 'Retry now', () => connect());
+    checkPaired();
     invalidate('figures', 'controls');
+    if (STREAM !== 'client') checkStreamExists();
   });
+}
+
+/** A screen following a strap that is no longer there says so, rather than retrying for ever. */
+async function checkStreamExists() {
+  try {
+    const { streams } = await api.streams();
+    if (streams.some((s) => s.id === STREAM)) return;
+    clearTimeout(retryTimer);
+    state.conn = 'mismatch';
+    showBanner(`tableside has no "${STREAM}" strap any more.`, "Show the client's strap", () => {
+      location.search = '';
+    });
+  } catch {
+    // tableside itself is down: keep retrying
+  }
+}
+
+/**
+ * A socket refused for want of the access token closes like any lost connection (browsers hide the 401 from the
+ * page); the API says which it was.
+ */
+async function checkPaired() {
+  try {
+    const response = await fetch('/api/health', { cache: 'no-store' });
+    state.unpaired = response.status === 401;
+  } catch {
+    state.unpaired = false; // not reachable at all: the banner says so
+  }
 }
 
 function onMessage(msg) {
@@ -503,8 +578,10 @@ function onHello(msg) {
   }
   attempt = 0;
   state.conn = 'up';
+  state.unpaired = false;
   state.source = msg.source;
   state.status = msg.status;
+  state.streams = msg.streams ?? [];
   state.recording = msg.recording;
   state.lastBeatAt = null;
   model.reset(msg.session);
@@ -636,10 +713,46 @@ function endSession() {
   );
 }
 
-const chipList = [
-  ...TECHNIQUES.map((value) => ({ kind: 'technique', value })),
-  ...REGIONS.map((value) => ({ kind: 'region', value })),
-];
+/** This screen's technique and region lists: saved ones, else the defaults. */
+function loadLists() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(LISTS_KEY) ?? 'null');
+    if (saved && Array.isArray(saved.techniques) && Array.isArray(saved.regions)) return saved;
+  } catch {
+    // unreadable: the defaults
+  }
+  return { techniques: TECHNIQUES, regions: REGIONS };
+}
+
+/** One value per line, trimmed, no blanks or repeats, each within the API's length. */
+function parseList(text) {
+  const values = text
+    .split('\n')
+    .map((v) => v.trim().slice(0, MARKER_VALUE_MAX))
+    .filter((v) => v !== '');
+  return [...new Set(values)];
+}
+
+let chipList = [];
+function setLists(lists) {
+  chipList = [
+    ...lists.techniques.map((value) => ({ kind: 'technique', value })),
+    ...lists.regions.map((value) => ({ kind: 'region', value })),
+  ].slice(0, CHIPS_MAX);
+  state.selected = Math.min(state.selected, Math.max(0, chipList.length - 1));
+  $('techniques-edit').value = lists.techniques.join('\n');
+  $('regions-edit').value = lists.regions.join('\n');
+  buildChips();
+  invalidate('controls');
+}
+
+function saveLists() {
+  const lists = { techniques: parseList($('techniques-edit').value), regions: parseList($('regions-edit').value) };
+  const total = lists.techniques.length + lists.regions.length;
+  localStorage.setItem(LISTS_KEY, JSON.stringify(lists));
+  setLists(lists);
+  toast(total > CHIPS_MAX ? `Lists saved: the first ${CHIPS_MAX} are shown` : '✓ Lists saved');
+}
 
 function buildChips() {
   const make = (chip, i) => {
@@ -670,14 +783,100 @@ function openNewSession() {
   const dialog = $('new-session');
   if (dialog.open) return;
   $('new-session-error').textContent = '';
+  $('scan-result').textContent = '';
+  fillSourceChoices([]);
   dialog.showModal();
   $('client-label').focus();
+  api
+    .sources()
+    .then((sources) => {
+      offered = sources;
+      $('scan-straps').hidden = !sources.bluetooth;
+      fillSourceChoices([]);
+    })
+    .catch(() => {
+      offered = null;
+    });
+}
+
+/** What the daemon offers as sources (GET /api/sources); null: unknown, only "keep" is offered. */
+let offered = null;
+
+/** The choices of both strap lists: keep, the straps found, then demo sources (labelled DEMO). */
+function fillSourceChoices(straps) {
+  const option = (value, text) => {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = text;
+    return o;
+  };
+  const choices = [];
+  if (offered?.bluetooth) {
+    choices.push(option(JSON.stringify({ kind: 'ble' }), 'Any strap found'));
+    for (const s of straps) {
+      const battery = s.batteryPct === undefined ? '' : `, battery ${s.batteryPct} %`;
+      choices.push(option(JSON.stringify({ kind: 'ble', deviceId: s.id }), `${s.name} (${s.rssi} dBm${battery})`));
+    }
+  }
+  if (offered?.simulated)
+    choices.push(option(JSON.stringify({ kind: 'simulated', seed: 1 }), 'DEMO: simulated client'));
+  for (const recording of offered?.recordings ?? []) {
+    choices.push(option(JSON.stringify({ kind: 'replay', recording }), `DEMO: replay ${recording}`));
+  }
+  const mine = state.streams.find((s) => s.id === STREAM);
+  const keep = option('keep', `Keep: ${mine ? mine.label : (state.source?.label ?? 'the current source')}`);
+  const keepSelected = $('source-choice').value;
+  $('source-choice').replaceChildren(keep, ...choices.map((o) => o.cloneNode(true)));
+  if ([...$('source-choice').options].some((o) => o.value === keepSelected)) $('source-choice').value = keepSelected;
+
+  const therapist = state.streams.find((s) => s.id === 'therapist');
+  const before = $('therapist-choice').value;
+  $('therapist-choice').replaceChildren(
+    therapist ? option('keep', `Keep: ${therapist.label}`) : option('none', 'None'),
+    ...(therapist ? [option('none', 'None (remove it)')] : []),
+    ...choices,
+  );
+  if ([...$('therapist-choice').options].some((o) => o.value === before)) $('therapist-choice').value = before;
+  // On a screen following the therapist's strap, the first list is that strap: the second one is not needed.
+  $('therapist-choice').disabled = STREAM === 'therapist';
+}
+
+async function scanForStraps() {
+  const button = $('scan-straps');
+  button.disabled = true;
+  setText($('scan-result'), 'Looking for straps for 4 s… (a strap advertises only while worn)');
+  try {
+    const { straps } = await api.scanStraps(4);
+    fillSourceChoices(straps);
+    setText(
+      $('scan-result'),
+      straps.length === 0
+        ? 'No strap found: wet the electrodes, put it on, and close any phone app connected to it.'
+        : `${straps.length} strap${straps.length === 1 ? '' : 's'} found: choose one above.`,
+    );
+  } catch (err) {
+    setText($('scan-result'), err.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Applies the dialog's strap choices: each change ends the current session (the daemon's rule). */
+async function applySourceChoices() {
+  const client = $('source-choice').value;
+  if (client !== 'keep') await api.chooseSource(STREAM, JSON.parse(client));
+  if (STREAM !== 'client') return;
+  const therapist = $('therapist-choice').value;
+  const hasTherapist = state.streams.some((s) => s.id === 'therapist');
+  if (therapist === 'none' && hasTherapist) await api.removeStream('therapist');
+  else if (therapist !== 'none' && therapist !== 'keep') await api.chooseSource('therapist', JSON.parse(therapist));
 }
 
 async function startNewSession() {
   const label = $('client-label').value.trim();
   const note = $('client-note').value.trim();
   try {
+    await applySourceChoices();
     await api.startSession(label, note);
     $('new-session').close();
     $('client-label').value = '';
@@ -729,7 +928,7 @@ async function keepAwake() {
     note.textContent = window.isSecureContext
       ? 'This browser cannot keep the screen awake: set the screen timeout to "never" for the session.'
       : 'The screen may go to sleep: keeping it awake needs a secure connection (open tableside on this machine at ' +
-        'http://localhost, or over HTTPS). Until then, set the screen timeout to "never".';
+        'http://localhost, or start it with --tls for HTTPS). Until then, set the screen timeout to "never".';
     return;
   }
   try {
@@ -762,6 +961,16 @@ function wire() {
   $('calm-toggle').addEventListener('click', toggleCalm);
   $('calm-exit').addEventListener('click', toggleCalm);
   $('new-cancel').addEventListener('click', () => $('new-session').close());
+  $('scan-straps').addEventListener('click', () => scanForStraps());
+  $('lists-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    saveLists();
+  });
+  $('lists-reset').addEventListener('click', () => {
+    localStorage.removeItem(LISTS_KEY);
+    setLists(loadLists());
+    toast('✓ Default lists');
+  });
   $('new-session-form').addEventListener('submit', (e) => {
     e.preventDefault();
     startNewSession();
@@ -809,7 +1018,7 @@ function wire() {
 
 applyTheme(savedTheme());
 renderThemeButton();
-buildChips();
+setLists(loadLists());
 wire();
 buildCharts();
 invalidate('figures', 'controls', 'log');

@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { Observable } from 'rxjs';
 import type { DeviceInfo, HeartRateSource, SourceEvent, SourceState, SourceStatus } from '../sources/source.js';
 import type { CharacteristicLike, NobleLike, PeripheralLike, ServiceLike } from './noble-types.js';
+import { Radio } from './radio.js';
 import { bleSourceClock } from './source-clock.js';
 import {
   adapterStateText,
@@ -246,6 +247,8 @@ class StrapSession {
   private last: { state: SourceState; reason: string | undefined } | null = null;
   private staleTimer: NodeJS.Timeout | undefined;
   private stale = false;
+  /** the strap that went live, when none was asked for: reconnects look for it only */
+  private pinned: string | undefined;
 
   constructor(
     private readonly options: NobleSourceOptions,
@@ -284,7 +287,11 @@ class StrapSession {
     const p = attempt?.peripheral;
     if (p?.state === 'connecting') p.cancelConnect();
     else if (p?.state === 'connected') p.disconnect();
-    this.noble?.stopScanning();
+    if (this.noble) {
+      const radio = Radio.of(this.noble);
+      radio.dropScan(this);
+      radio.release(this);
+    }
     this.log.info({}, 'Bluetooth source stopped');
   }
 
@@ -303,7 +310,7 @@ class StrapSession {
           if (state !== 'poweredOn') attempt.abort(new AdapterStateError(state));
         });
         const found = await this.scan(noble, attempt);
-        await this.connectAndStream(found.peripheral, found.identity, attempt);
+        await this.connectAndStream(noble, found.peripheral, found.identity, attempt);
       } catch (err) {
         if (this.stopped) break;
         adapterLeft = err instanceof AdapterStateError;
@@ -313,6 +320,7 @@ class StrapSession {
         clearTimeout(this.staleTimer);
         if (this.current === attempt) this.current = null;
         attempt.dispose();
+        Radio.of(noble).release(this);
       }
       if (this.stopped) break;
       failures = attempt.wasLive ? 0 : failures + 1;
@@ -427,7 +435,9 @@ class StrapSession {
 
   private scan(noble: NobleLike, attempt: Attempt): Promise<{ peripheral: PeripheralLike; identity: StrapIdentity }> {
     this.status('scanning');
-    const wanted = this.options.deviceId;
+    // Once a strap has gone live, "any strap" means that strap: a reconnect never moves to another client's strap.
+    const wanted = this.options.deviceId ?? this.pinned;
+    const radio = Radio.of(noble);
     return waitFor(attempt.signal, 'scanning', undefined, (resolve, reject) => {
       const onDiscover = (p: PeripheralLike) => {
         const identity = strapIdentity(p.advertisement.localName, p.id);
@@ -435,13 +445,18 @@ class StrapSession {
           this.log.debug({ name: identity.name, id: identity.id }, 'ignoring another heart-rate strap');
           return;
         }
+        if (radio.takenByOther(p.id, this)) {
+          this.log.debug({ name: identity.name, id: identity.id }, 'strap in use by another stream');
+          return;
+        }
+        radio.claim(p.id, this);
         this.log.info({ name: identity.name, id: identity.id, rssi: p.rssi }, 'strap found');
         resolve({ peripheral: p, identity });
       };
       const startScanning = () => {
         try {
           // allowDuplicates false: discover fires once per startScanning call, so every call looks afresh (§3.5).
-          noble.startScanning([HEART_RATE_SERVICE], false);
+          radio.wantScan(this);
         } catch (err) {
           reject(err);
         }
@@ -462,18 +477,33 @@ class StrapSession {
       return () => {
         clearInterval(watchdog);
         noble.removeListener('discover', onDiscover);
-        noble.stopScanning(); // before connecting (§3.5)
+        radio.dropScan(this); // the radio stops the scan before connecting (§3.5)
       };
     });
   }
 
-  private async connectAndStream(p: PeripheralLike, identity: StrapIdentity, attempt: Attempt): Promise<void> {
+  private async connectAndStream(
+    noble: NobleLike,
+    p: PeripheralLike,
+    identity: StrapIdentity,
+    attempt: Attempt,
+  ): Promise<void> {
     this.device = { name: identity.name, id: identity.id };
     // After an adapter down/up noble still thinks the old link is up and would refuse to connect.
     if (p.state === 'connected') p.disconnect();
     attempt.peripheral = p;
     this.status('connecting');
     attempt.listen(p, 'disconnect', (code: number) => attempt.abort(new LinkLostError(code)));
+    // With the scan stopped (another stream's scan resumes once this link is set up).
+    await Radio.of(noble).settingUp(() => this.setUpLink(p, attempt));
+    this.goLive(attempt);
+    this.pinned = identity.id;
+    // Live until the link drops, the adapter goes away or the source is stopped: each aborts the attempt.
+    await waitFor<void>(attempt.signal, 'streaming', undefined, () => undefined);
+  }
+
+  /** Connect, discover, read, subscribe: each step with its timeout. */
+  private async setUpLink(p: PeripheralLike, attempt: Attempt): Promise<void> {
     await connect(p, attempt.signal, this.timing);
 
     const gatt = await discoverStrap(p, attempt.signal, this.timing);
@@ -509,10 +539,6 @@ class StrapSession {
         return () => gatt.hrm.removeListener('notify', onNotify);
       },
     );
-
-    this.goLive(attempt);
-    // Live until the link drops, the adapter goes away or the source is stopped: each aborts the attempt.
-    await waitFor<void>(attempt.signal, 'streaming', undefined, () => undefined);
   }
 
   /** Leaves noble without a half-open link after a failed attempt: cancel a pending connect, end an open link. */
@@ -694,12 +720,15 @@ export async function scanStraps(options: ScanStrapsOptions): Promise<FoundStrap
     found.set(p.id, { peripheral: p, identity, rssi: Math.max(p.rssi, previous?.rssi ?? -Infinity) });
   };
   noble.on('discover', onDiscover);
+  // Through the radio: a running source's scan goes on after this one, and a link being set up is not disturbed.
+  const radio = Radio.of(noble);
+  const owner = {};
   try {
-    noble.startScanning([HEART_RATE_SERVICE], true);
+    radio.wantScan(owner);
     await sleep(options.durationMs, signal);
   } finally {
     noble.removeListener('discover', onDiscover);
-    noble.stopScanning();
+    radio.dropScan(owner);
   }
 
   const straps: FoundStrap[] = [];

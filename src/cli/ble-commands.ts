@@ -7,17 +7,26 @@ import { BluetoothUnavailableError, type FoundStrap, nobleSource, scanStraps } f
 import { bluetoothSetupHelp } from '../ble/strap-words.js';
 import { configPath, defaultConfigDir, type RememberedStrap, readConfig, writeConfig } from '../daemon/config.js';
 import { createLogger } from '../daemon/logger.js';
+import { CLIENT_STREAM } from '../daemon/stream.js';
 import type { HeartRateSource } from '../sources/source.js';
 import { type ServeOptions, serve } from './daemon-command.js';
+
+/** The stream of a second strap worn by the therapist. */
+export const THERAPIST_STREAM = 'therapist';
 
 /** `--device any`: connect to the first heart-rate strap found, whatever was remembered. */
 export const ANY_DEVICE = 'any';
 
 export interface StartOptions {
   readonly device?: string;
+  /** a second strap, worn by the therapist: its id, or true for the first other strap found */
+  readonly therapist?: string | boolean;
   readonly port: number;
   readonly host: string;
   readonly db?: string;
+  readonly tls?: boolean;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
 }
 
 /** Which strap to look for: the one asked for, else the one remembered, else any. */
@@ -42,22 +51,18 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   let remembered = config.lastStrap;
 
   const told = new Set<string>();
-  const ble = nobleSource({
-    ...(choice.deviceId === undefined ? {} : { deviceId: choice.deviceId }),
-    log: log.child({ module: 'ble' }),
-    onAdapterProblem: (reason, waiting) => {
-      if (told.has(reason)) return;
-      told.add(reason);
-      say(
-        adapterProblemText(
-          reason,
-          waiting
-            ? 'The view keeps running, and tableside connects by itself once the adapter is ready.'
-            : 'The view keeps running (the strap shows as disconnected); restart tableside once this is fixed.',
-        ),
-      );
-    },
-  });
+  const onAdapterProblem = (reason: string, waiting: boolean) => {
+    if (told.has(reason)) return;
+    told.add(reason);
+    say(
+      adapterProblemText(
+        reason,
+        waiting
+          ? 'The view keeps running, and tableside connects by itself once the adapter is ready.'
+          : 'The view keeps running (the strap shows as disconnected); restart tableside once this is fixed.',
+      ),
+    );
+  };
 
   const remember = (device: RememberedStrap) => {
     if (remembered?.id === device.id && remembered.name === device.name) return;
@@ -70,27 +75,66 @@ export async function startCommand(opts: StartOptions): Promise<void> {
       log.warn({ err, config: configPath(configDir) }, 'could not remember the strap');
     }
   };
-  const source: HeartRateSource = {
-    kind: ble.kind,
-    label: ble.label,
-    events$: ble.events$.pipe(
-      tap((e) => {
-        if (e.type === 'status' && e.status.state === 'live' && e.status.device !== undefined) {
-          remember(e.status.device);
-        }
-      }),
-    ),
+
+  /** A strap as a stream's source; the client's strap is remembered for the next start. */
+  const strapSource = (streamId: string, deviceId: string | undefined): HeartRateSource => {
+    const ble = nobleSource({
+      ...(deviceId === undefined ? {} : { deviceId }),
+      log: log.child({ module: 'ble', stream: streamId }),
+      onAdapterProblem,
+    });
+    if (streamId !== CLIENT_STREAM) return ble;
+    return {
+      kind: ble.kind,
+      label: ble.label,
+      events$: ble.events$.pipe(
+        tap((e) => {
+          if (e.type === 'status' && e.status.state === 'live' && e.status.device !== undefined) {
+            remember(e.status.device);
+          }
+        }),
+      ),
+    };
   };
+  const source = strapSource(CLIENT_STREAM, choice.deviceId);
+  const therapistDevice = opts.therapist === undefined || opts.therapist === false ? null : opts.therapist;
+  const streams =
+    therapistDevice === null
+      ? []
+      : [
+          {
+            id: THERAPIST_STREAM,
+            source: strapSource(
+              THERAPIST_STREAM,
+              therapistDevice === true || therapistDevice.toLowerCase() === ANY_DEVICE ? undefined : therapistDevice,
+            ),
+            demo: false,
+          },
+        ];
 
   const serveOptions: ServeOptions = {
     port: opts.port,
     host: opts.host,
     ...(opts.db === undefined ? {} : { db: opts.db }),
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
+    ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
     demo: false,
     autoSession: { clientLabel: '', therapistNote: 'live strap' },
+    streams,
+    bluetooth: {
+      source: strapSource,
+      scan: (seconds) => scanStraps({ durationMs: seconds * 1000, log: log.child({ module: 'ble', stream: 'scan' }) }),
+    },
   };
   await serve(source, serveOptions, log);
   say(lookingForText(choice, config.lastStrap));
+  if (therapistDevice !== null) {
+    say(
+      `tableside: also looking for the therapist's strap${typeof therapistDevice === 'string' ? ` ${therapistDevice}` : ''}` +
+        ' (its own stream: the view switches to it under "Streams").',
+    );
+  }
 }
 
 function lookingForText(choice: ReturnType<typeof chooseStrap>, remembered: RememberedStrap | undefined): string {

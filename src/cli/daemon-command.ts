@@ -4,12 +4,15 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { Daemon } from '../daemon/daemon.js';
+import { Daemon, type StreamSpec } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { defaultDbPath } from '../daemon/paths.js';
+import { type BluetoothChoices, SourceCatalog } from '../daemon/source-catalog.js';
+import { withoutToken } from '../server/access.js';
 import { buildApp } from '../server/app.js';
 import type { HeartRateSource } from '../sources/source.js';
 import { SessionStore } from '../store/session-store.js';
+import { prepareReach, startMessage } from './pairing.js';
 
 export interface ServeOptions {
   port: number;
@@ -17,12 +20,25 @@ export interface ServeOptions {
   db?: string;
   demo: boolean;
   autoSession?: { clientLabel: string; therapistNote: string };
+  /** straps recorded beside the client's (the therapist's) */
+  streams?: readonly StreamSpec[];
+  /** what the view may switch a stream to besides demo sources: present for `tableside start` */
+  bluetooth?: BluetoothChoices;
+  /** serve HTTPS with the self-signed certificate kept in the config directory (pairing.ts) */
+  tls?: boolean;
+  /** serve HTTPS with this certificate and key (PEM files) */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+/** The recordings shipped with tableside: what the view offers to replay. */
+export const RECORDINGS_DIR = fileURLToPath(new URL('../../recordings/', import.meta.url));
 
 /** Runs until SIGINT/SIGTERM or, with `exitWhenSourceEnds`, until the source ends. */
 export async function serve(source: HeartRateSource, options: ServeOptions, log: Logger = createLogger()) {
+  // The token and the certificate first: a problem with either stops the start before anything is opened.
+  const reach = await prepareReach(options);
   const dbPath = options.db ?? defaultDbPath();
   const store = SessionStore.open(dbPath, { log: log.child({ module: 'store' }) });
   const daemon = new Daemon({
@@ -31,8 +47,21 @@ export async function serve(source: HeartRateSource, options: ServeOptions, log:
     log: log.child({ module: 'daemon' }),
     demo: options.demo,
     autoSession: options.autoSession,
+    ...(options.streams === undefined ? {} : { streams: options.streams }),
   });
-  const app = await buildApp({ daemon, store, log, webRoot: WEB_ROOT });
+  const catalog = new SourceCatalog({
+    recordingsDir: RECORDINGS_DIR,
+    ...(options.bluetooth === undefined ? {} : { bluetooth: options.bluetooth }),
+  });
+  const app = await buildApp({
+    daemon,
+    store,
+    log,
+    webRoot: WEB_ROOT,
+    catalog,
+    access: reach.access,
+    ...(reach.https === undefined ? {} : { https: reach.https }),
+  });
   try {
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
@@ -46,10 +75,19 @@ export async function serve(source: HeartRateSource, options: ServeOptions, log:
   daemon.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}/`;
-  log.info({ url, db: dbPath, source: source.label }, 'tableside is running');
-  process.stdout.write(`\ntableside: open ${url} (source: ${source.label}${options.demo ? ', DEMO' : ''})\n\n`);
+  const shown = startMessage(reach, {
+    port,
+    sourceLabel: source.label,
+    demo: options.demo,
+    colour: process.stdout.isTTY === true,
+  });
+  // The token goes to the terminal only, never to the log.
+  const url = withoutToken(shown.url);
+  log.info(
+    { url, db: dbPath, source: source.label, token: reach.token !== undefined, tls: reach.tls !== undefined },
+    'tableside is running',
+  );
+  process.stdout.write(shown.text);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

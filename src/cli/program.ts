@@ -9,7 +9,9 @@ import { simulatedSource } from '../sources/simulated.js';
 import { analyzeCommand } from './analyze.js';
 import { scanCommand, startCommand } from './ble-commands.js';
 import { serve } from './daemon-command.js';
+import { backupCommand, deleteCommand, purgeCommand, restoreCommand } from './privacy.js';
 import { exportCommand, sessionsCommand } from './sessions.js';
+import { tokenCommand } from './token-command.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -60,8 +62,15 @@ export function buildCli(): Command {
         'time, else the first one found',
     )
     .option('--device <id>', 'the strap to use: the id `tableside scan` shows (Polar: printed on the sensor), or "any"')
+    .option(
+      '--therapist [id]',
+      'a second strap, worn by the therapist, recorded as its own stream of the session (without an id: the first other strap found)',
+    )
     .addOption(serveOptions.port())
     .addOption(serveOptions.host())
+    .addOption(serveOptions.tls())
+    .addOption(serveOptions.tlsCert())
+    .addOption(serveOptions.tlsKey())
     .addOption(serveOptions.db())
     .action(async (opts) => {
       await startCommand(opts);
@@ -85,6 +94,9 @@ export function buildCli(): Command {
     .option('--exit', 'exit when the recording has been replayed (for scripts)')
     .addOption(serveOptions.port())
     .addOption(serveOptions.host())
+    .addOption(serveOptions.tls())
+    .addOption(serveOptions.tlsCert())
+    .addOption(serveOptions.tlsKey())
     .addOption(serveOptions.db())
     .action(async (file: string, opts) => {
       const source = await loadReplaySource(file, opts.speed);
@@ -103,9 +115,13 @@ export function buildCli(): Command {
     .option('--speed <n>', 'playback speed: 1 = real time, or max', speed, 1)
     .option('--duration <s>', 'stop after this many simulated seconds (default: run until stopped)', seconds)
     .option('--ectopic <per-min>', 'ectopic beats per minute', Number, 0)
+    .option('--therapist', "a second simulated strap, the therapist's, as its own stream (seed + 1)")
     .option('--exit', 'exit when the simulated session ends')
     .addOption(serveOptions.port())
     .addOption(serveOptions.host())
+    .addOption(serveOptions.tls())
+    .addOption(serveOptions.tlsCert())
+    .addOption(serveOptions.tlsKey())
     .addOption(serveOptions.db())
     .action(async (opts) => {
       const source = simulatedSource({
@@ -114,10 +130,24 @@ export function buildCli(): Command {
         durationS: opts.duration ?? Number.POSITIVE_INFINITY,
         ectopicPerMin: opts.ectopic,
       });
+      const therapist = opts.therapist
+        ? [
+            {
+              id: 'therapist',
+              source: simulatedSource({
+                seed: opts.seed + 1,
+                speed: opts.speed,
+                durationS: opts.duration ?? Number.POSITIVE_INFINITY,
+              }),
+              demo: true,
+            },
+          ]
+        : [];
       const running = await serve(source, {
         ...opts,
         demo: true,
         autoSession: { clientLabel: 'Demo (simulated)', therapistNote: `simulated strap, seed ${opts.seed}` },
+        streams: therapist,
       });
       if (opts.exit) exitWhenEnded(running);
     });
@@ -140,6 +170,48 @@ export function buildCli(): Command {
     .option('--out <file>', 'write to a file instead of stdout')
     .addOption(serveOptions.db())
     .action((id: number, opts) => exportCommand(id, opts));
+
+  program
+    .command('delete')
+    .description('delete a stored session and everything stored with it (asks first; refused while it is recording)')
+    .argument('<id>', 'session id (see tableside sessions)', integer)
+    .option('--yes', 'do not ask (needed when stdin is not a terminal)')
+    .addOption(serveOptions.db())
+    .action((id: number, opts) => deleteCommand(id, opts));
+
+  program
+    .command('purge')
+    .description('delete every session of a client: the label must match exactly (asks first)')
+    .requiredOption('--client <label>', 'the client label, as `tableside sessions` shows it')
+    .option('--yes', 'do not ask (needed when stdin is not a terminal)')
+    .addOption(serveOptions.db())
+    .action((opts) => purgeCommand(opts));
+
+  program
+    .command('backup')
+    .description('copy the session database to a file (SQLite online backup: works while tableside is recording)')
+    .argument('<file>', 'the backup file to write')
+    .option('--force', 'replace the file if it exists')
+    .addOption(serveOptions.db())
+    .action((file: string, opts) => backupCommand(file, opts));
+
+  program
+    .command('restore')
+    .description('put a backup in place of the session database (stop tableside first); the old one is kept aside')
+    .argument('<file>', 'a backup made by tableside backup')
+    .addOption(serveOptions.db())
+    .action((file: string, opts) => restoreCommand(file, opts));
+
+  program
+    .command('token')
+    .description('show the link and QR code that pair a tablet with a daemon listening on the network')
+    .option('--rotate', 'make a new access token: every paired device must pair again')
+    .addOption(serveOptions.port())
+    .addOption(
+      new Option('--host <address>', 'the address the daemon listens on (0.0.0.0: every address)').default('0.0.0.0'),
+    )
+    .option('--tls', 'the daemon serves HTTPS (--tls or --tls-cert)')
+    .action((opts) => tokenCommand(opts));
 
   return program;
 }
@@ -181,7 +253,13 @@ function port(value: string): number {
 const serveOptions = {
   port: () => new Option('--port <n>', 'HTTP port of the view').default(8080).argParser(port),
   host: () =>
-    new Option('--host <address>', 'address to listen on (127.0.0.1: this machine only)').default('127.0.0.1'),
+    new Option(
+      '--host <address>',
+      'address to listen on (127.0.0.1: this machine only; 0.0.0.0: the network, with an access token)',
+    ).default('127.0.0.1'),
+  tls: () => new Option('--tls', 'serve HTTPS with a self-signed certificate kept in your config directory'),
+  tlsCert: () => new Option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key'),
+  tlsKey: () => new Option('--tls-key <file>', 'the private key (PEM) of --tls-cert'),
   db: () => new Option('--db <file>', 'session database (default: tableside.db in your data directory)'),
 };
 

@@ -1,39 +1,31 @@
 /**
- * The daemon's core: one source, the pipeline of the current session, the store, the viewers.
+ * The daemon's core: the streams (one source each — the client's strap first, a therapist's strap beside it), the
+ * session being recorded across them, the store and the viewers.
  *
- *   source.events$ ─share─┬─ status tracking (always)
- *                         └─ per session: beat timeline → live metrics → CommitBatcher (store, then viewers)
+ *   stream "client":    source ─share─┬─ status (always) ──────────────────────────────┐
+ *                                     └─ while recording: timeline → metrics → store ─┴→ its viewers (/ws)
+ *   stream "therapist": the same, into a companion stored session (/ws?stream=therapist)
  *
- * Data flows one way. Commands (start or end a session, set a phase, add or undo a marker) come in through the
- * server and are stored, then published, like everything else. The constructor only assigns; `start()` and
- * `stop()` act.
+ * Data flows one way. Commands (start or end a session, set a phase, add or undo a marker, choose a source) come in
+ * through the server and are stored, then published, like everything else. The constructor only assigns; `start()`
+ * and `stop()` act.
  *
- * When a baseline phase ends (the next phase starts), its resting reference is computed from the stored beats with
- * the session report's own `baselineReference`, published as a `baseline` message, and from then on every metrics
- * message carries the live 60 s RMSSD's shift against it (`shiftAgainst`): one rule for the live screen and the
- * report.
+ * A session is the client's stored session plus one companion per other stream (`groupId` = the client's session).
+ * A phase or marker goes to every stream of the session, each at its own latest beat, so every stream's report reads
+ * on its own. When a baseline phase ends (the next phase starts), each stream's resting reference is computed from
+ * its stored beats with the session report's own `baselineReference`, published as a `baseline` message, and from
+ * then on every metrics message carries the live 60 s RMSSD's shift against it (`shiftAgainst`): one rule for the
+ * live screen and the report.
  */
-import { type Observable, type Subscription, share } from 'rxjs';
 import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
-import type { PipelineEvent } from '../pipeline/events.js';
-import { withLiveMetrics } from '../pipeline/metrics.js';
-import { toBeatTimeline } from '../pipeline/timeline.js';
-import { ViewerHub } from '../server/hub.js';
-import {
-  type BaselineMessage,
-  type HelloMessage,
-  type MarkerMessage,
-  type MetricsMessage,
-  messageFor,
-  PROTOCOL_VERSION,
-  type SessionBackfill,
-  type SessionInfo,
-} from '../server/protocol.js';
-import { baselineReference, shiftAgainst } from '../session/summary.js';
-import type { HeartRateSource, SourceEvent, SourceStatus } from '../sources/source.js';
+import type { ViewerHub } from '../server/hub.js';
+import { type HelloMessage, type MarkerMessage, PROTOCOL_VERSION, type StreamInfo } from '../server/protocol.js';
+import type { HeartRateSource, SourceStatus } from '../sources/source.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
-import { CommitBatcher } from './commit-batcher.js';
+import { CLIENT_STREAM, Stream, type StreamHost, type StreamSource } from './stream.js';
+
+export { sessionInfo } from './stream.js';
 
 export interface DaemonLog {
   info(obj: object, msg: string): void;
@@ -41,289 +33,325 @@ export interface DaemonLog {
   error(obj: object, msg: string): void;
 }
 
+/** A stream beside the client's: its id (`therapist`, `strap-2`, …) and its source. */
+export interface StreamSpec extends StreamSource {
+  readonly id: string;
+}
+
+/** How many streams one daemon runs at most (a clinic's tables, each with a strap or two). */
+export const MAX_STREAMS = 32;
+
+/** A stream id: lower-case letters, digits and dashes, starting with a letter (it appears in URLs). */
+export const STREAM_ID = /^[a-z][a-z0-9-]{0,31}$/;
+
 export interface DaemonDeps {
   readonly store: SessionStore;
+  /** the client's strap (the stream `client`) */
   readonly source: HeartRateSource;
   readonly log: DaemonLog;
   readonly rolling?: Partial<RollingOptions>;
   /** a replay or simulated source: the view says DEMO at all times */
   readonly demo: boolean;
+  /** more straps recorded beside the client's: the therapist's, … */
+  readonly streams?: readonly StreamSpec[];
   /** start a session as soon as the source starts (demo, replay, simulate) */
   readonly autoSession?: { clientLabel: string; therapistNote: string };
 }
 
-interface ActiveSession {
-  readonly session: StoredSession;
-  readonly batcher: CommitBatcher;
-  /** the session's pipeline; null only while `subscribe()` is still returning */
-  subscription: Subscription | null;
-  lastBeatTS: number;
-  latest: MetricsMessage | null;
-  /** the latest finished baseline phase's reference, or null */
-  baseline: BaselineMessage | null;
-}
-
 export class Daemon {
-  readonly hub: ViewerHub;
   private readonly rolling: RollingOptions;
-  private events$: Observable<SourceEvent> | null = null;
-  private sourceSubscription: Subscription | null = null;
-  private active: ActiveSession | null = null;
-  private status: SourceStatus | null = null;
+  private readonly streamsById = new Map<string, Stream>();
+  private readonly host: StreamHost;
+  private started = false;
   private recording = true;
-  private sourceEnded = false;
+  /** the session being recorded: a marker's id in each stream's session, by any of them */
+  private markerTwins = new Map<string, readonly MarkerTwin[]>();
 
   constructor(private readonly deps: DaemonDeps) {
     this.rolling = { ...ROLLING_DEFAULTS, ...deps.rolling };
-    this.hub = new ViewerHub(() => this.hello());
+    const daemon = this;
+    this.host = {
+      store: deps.store,
+      log: deps.log,
+      rolling: this.rolling,
+      get isRecording() {
+        return daemon.recording;
+      },
+      storeFailed: (err) => this.storeFailed(err),
+      streams: () => this.streams,
+      pipelineEnded: (stream, failed) => this.pipelineEnded(stream, failed),
+    };
+    this.addStream(CLIENT_STREAM, { source: deps.source, demo: deps.demo });
+    for (const spec of deps.streams ?? []) this.addStream(spec.id, spec);
+  }
+
+  /** The client stream's viewers. */
+  get hub(): ViewerHub {
+    return this.client.hub;
+  }
+
+  /** A stream's viewers, or undefined for an unknown stream. */
+  hubFor(streamId: string): ViewerHub | undefined {
+    return this.streamsById.get(streamId)?.hub;
+  }
+
+  /** Every stream, the client's first. */
+  get streams(): StreamInfo[] {
+    return [...this.streamsById.values()].map((s) => s.info);
+  }
+
+  /** Viewers of every stream. */
+  get viewerCount(): number {
+    let n = 0;
+    for (const s of this.streamsById.values()) n += s.hub.size;
+    return n;
   }
 
   get sourceStatus(): SourceStatus | null {
-    return this.status;
+    return this.client.status;
   }
 
-  /** The source as viewers see it; no store access. */
+  /** The client's source as viewers see it; no store access. */
   get sourceInfo(): HelloMessage['source'] {
-    const { source } = this.deps;
-    return { kind: source.kind, label: source.label, demo: this.deps.demo };
+    const { source, demo } = this.client;
+    return { kind: source.kind, label: source.label, demo };
   }
 
-  /** The id of the session being recorded, or null; no store access. */
+  /** The id of the session being recorded (the client stream's), or null; no store access. */
   get currentSessionId(): number | null {
-    return this.active?.session.id ?? null;
+    return this.client.recording?.session.id ?? null;
   }
 
   get currentSession(): StoredSession | null {
-    return this.active ? (this.deps.store.getSession(this.active.session.id) ?? null) : null;
+    const id = this.currentSessionId;
+    return id === null ? null : (this.deps.store.getSession(id) ?? null);
   }
 
   get isRecording(): boolean {
     return this.recording;
   }
 
-  /** Closes sessions a killed daemon left open, then starts the source (and a session, if asked to). */
+  /** Closes sessions a killed daemon left open, then starts the sources (and a session, if asked to). */
   start(): void {
-    const { store, log, source } = this.deps;
+    const { store, log } = this.deps;
     const interrupted = store.recoverInterrupted();
     if (interrupted.length > 0)
       log.warn({ sessions: interrupted }, 'sessions left open by an earlier run marked interrupted');
-    this.events$ = source.events$.pipe(share());
+    this.started = true;
+    for (const stream of this.streamsById.values()) stream.start();
     if (this.deps.autoSession) this.startSession(this.deps.autoSession);
-    this.sourceSubscription = this.events$.subscribe({
-      next: (e) => {
-        if (e.type !== 'status') return;
-        this.status = e.status;
-        // Within a session, statuses travel through the pipeline (stored, then published).
-        if (!this.active) this.hub.broadcast({ type: 'status', status: e.status, receivedAtMs: e.receivedAtMs });
-      },
-      error: (err) => log.error({ err }, 'source failed'),
-      complete: () => {
-        this.sourceEnded = true;
-        log.info({ source: source.label }, 'source ended');
-      },
-    });
   }
 
-  /** Starts a new session (ending the current one). */
+  /** Starts a new session (ending the current one) on every stream whose source has not ended. */
   startSession(input: { clientLabel?: string; therapistNote?: string }): StoredSession {
-    if (!this.events$) throw new Error('the daemon is not started');
-    if (this.sourceEnded) throw new DaemonError('DAEMON_SOURCE_ENDED', 'the source has ended: restart tableside');
+    if (!this.started) throw new Error('the daemon is not started');
+    const client = this.client;
+    if (client.sourceEnded) {
+      throw new DaemonError('DAEMON_SOURCE_ENDED', 'the source has ended: choose another source or restart tableside');
+    }
     this.endSession();
-    const { store, source } = this.deps;
-    const session = store.createSession({
+    const { store, log } = this.deps;
+    const common = {
       clientLabel: input.clientLabel ?? '',
       therapistNote: input.therapistNote ?? '',
-      sourceKind: source.kind,
-      sourceLabel: source.label,
       params: { rolling: this.rolling, protocol: PROTOCOL_VERSION },
-    });
-    const batcher = new CommitBatcher(
-      store,
-      session.id,
-      // Bound to this session: what is flushed when it ends still carries its shift.
-      (events) => this.publish(events, active),
-      (err) => this.storeFailed(err),
-    );
-    const active: ActiveSession = {
-      session,
-      batcher,
-      subscription: null,
-      lastBeatTS: 0,
-      latest: null,
-      baseline: null,
     };
-    this.active = active;
-    this.recording = true; // a store that failed during an earlier session gets a new chance
-    const subscription = this.events$.pipe(toBeatTimeline(), withLiveMetrics(this.rolling)).subscribe({
-      next: (e) => batcher.push(e),
-      error: (err) => {
-        this.deps.log.error({ err, session: session.id }, 'pipeline failed; session ended');
-        this.endSession('ended');
-      },
-      complete: () => this.endSession('ended'),
+    const session = store.createSession({
+      ...common,
+      sourceKind: client.source.kind,
+      sourceLabel: client.source.label,
+      stream: CLIENT_STREAM,
     });
-    active.subscription = subscription;
-    this.deps.log.info({ session: session.id, source: source.label }, 'session started');
-    this.hub.rehello();
+    this.recording = true; // a store that failed during an earlier session gets a new chance
+    client.record(session);
+    for (const stream of this.streamsById.values()) {
+      if (stream === client || stream.sourceEnded) continue;
+      try {
+        const companion = store.createSession({
+          ...common,
+          sourceKind: stream.source.kind,
+          sourceLabel: stream.source.label,
+          stream: stream.id,
+          groupId: session.id,
+        });
+        stream.record(companion);
+      } catch (err) {
+        this.storeFailed(err);
+      }
+    }
+    log.info({ session: session.id, streams: this.streamsById.size }, 'session started');
+    for (const stream of this.streamsById.values()) stream.hub.rehello();
     return session;
   }
 
-  /** Ends the current session, storing what is pending. No-op without one. */
+  /** Ends the current session on every stream, storing what is pending. No-op without one. */
   endSession(status: 'ended' | 'interrupted' = 'ended'): StoredSession | null {
-    const active = this.active;
-    if (!active) return null;
-    this.active = null;
-    active.subscription?.unsubscribe();
-    active.batcher.flush();
+    const client = this.client;
+    const id = client.recording?.session.id;
+    if (id === undefined) return null;
     let ended: StoredSession | null = null;
-    try {
-      ended = this.deps.store.endSession(active.session.id, status);
-    } catch (err) {
-      this.storeFailed(err);
+    for (const stream of this.streamsById.values()) {
+      const sessionId = stream.recording?.session.id;
+      if (sessionId === undefined) continue;
+      const done = stream.endRecording(status);
+      if (stream === client) ended = done;
+      stream.hub.broadcast({ type: 'session', event: 'ended', sessionId });
     }
-    this.deps.log.info({ session: active.session.id }, 'session ended');
-    this.hub.broadcast({ type: 'session', event: 'ended', sessionId: active.session.id });
+    this.markerTwins = new Map();
+    this.deps.log.info({ session: id }, 'session ended');
     return ended;
   }
 
   setPhase(sessionId: number, kind: PhaseKind): StoredPhase {
-    const active = this.requireActive(sessionId);
+    this.requireCurrent(sessionId);
     const { store } = this.deps;
-    const phase = store.setPhase(sessionId, kind, active.lastBeatTS);
-    this.hub.broadcast({ type: 'phase', sessionId, id: phase.id, kind: phase.kind, startedAtS: phase.startedAtS });
-    if (kind !== 'baseline') {
+    let asked: StoredPhase | null = null;
+    for (const stream of this.recordingStreams()) {
+      const recording = stream.recording;
+      if (!recording) continue;
+      const phase = store.setPhase(recording.session.id, kind, recording.lastBeatTS);
+      if (recording.session.id === sessionId) asked = phase;
+      stream.hub.broadcast({
+        type: 'phase',
+        sessionId: recording.session.id,
+        id: phase.id,
+        kind: phase.kind,
+        startedAtS: phase.startedAtS,
+      });
+      if (kind === 'baseline') continue;
       try {
-        const baseline = this.finishedBaseline(active, phase);
-        if (baseline) {
-          active.baseline = baseline;
-          this.hub.broadcast(baseline);
-        }
+        const baseline = stream.finishedBaseline(phase);
+        if (baseline) stream.hub.broadcast(baseline);
       } catch (err) {
         // The phase is stored; without the reference the live screen goes on saying "waiting for baseline".
         this.storeFailed(err);
       }
     }
-    return phase;
-  }
-
-  /** The reference of the baseline phase that `next` has just closed, or null when the phase before it was not one. */
-  private finishedBaseline(active: ActiveSession, next: StoredPhase): BaselineMessage | null {
-    const { store } = this.deps;
-    const id = active.session.id;
-    const phases = store.getPhases(id).filter((p) => p.id !== next.id && p.startedAtS <= next.startedAtS);
-    const previous = phases.reduce<StoredPhase | null>((a, p) => (a === null || p.id > a.id ? p : a), null);
-    if (previous?.kind !== 'baseline') return null;
-    const fromS = previous.startedAtS;
-    const toS = next.startedAtS;
-    // The summary's rule: the beats whose end time lies in (fromS, toS].
-    const beats = store.getBeats(id, { fromS }).filter((b) => b.tS > fromS && b.tS <= toS);
-    return {
-      type: 'baseline',
-      sessionId: id,
-      phaseId: previous.id,
-      fromS,
-      toS,
-      reference: baselineReference(beats),
-    };
+    if (asked === null) throw new DaemonError('DAEMON_NOT_CURRENT', `session ${sessionId} is not being recorded`);
+    return asked;
   }
 
   addMarker(sessionId: number, kind: MarkerKind, value: string): StoredMarker {
-    const active = this.requireActive(sessionId);
-    const marker = this.deps.store.addMarker(sessionId, { kind, value, atS: active.lastBeatTS });
-    this.hub.broadcast(markerMessage(marker));
-    return marker;
+    this.requireCurrent(sessionId);
+    const { store } = this.deps;
+    let asked: StoredMarker | null = null;
+    const twins: MarkerTwin[] = [];
+    for (const stream of this.recordingStreams()) {
+      const recording = stream.recording;
+      if (!recording) continue;
+      const marker = store.addMarker(recording.session.id, { kind, value, atS: recording.lastBeatTS });
+      if (marker.sessionId === sessionId) asked = marker;
+      twins.push({ stream, sessionId: marker.sessionId, markerId: marker.id });
+      stream.hub.broadcast(markerMessage(marker));
+    }
+    for (const twin of twins) this.markerTwins.set(twinKey(twin.sessionId, twin.markerId), twins);
+    if (asked === null) throw new DaemonError('DAEMON_NOT_CURRENT', `session ${sessionId} is not being recorded`);
+    return asked;
   }
 
+  /** Undoes a marker, and its twins on the session's other streams. */
   undoMarker(sessionId: number, markerId: number): StoredMarker {
-    this.requireActive(sessionId);
-    const marker = this.deps.store.undoMarker(sessionId, markerId);
-    this.hub.broadcast(markerMessage(marker));
-    return marker;
+    this.requireCurrent(sessionId);
+    const { store } = this.deps;
+    const twins = this.markerTwins.get(twinKey(sessionId, markerId));
+    // Without twins (a marker of this stream only), the store checks that it belongs to the session.
+    const asked = store.undoMarker(sessionId, markerId);
+    this.streamOfSession(sessionId)?.hub.broadcast(markerMessage(asked));
+    for (const twin of twins ?? []) {
+      if (twin.sessionId === sessionId) continue;
+      twin.stream.hub.broadcast(markerMessage(store.undoMarker(twin.sessionId, twin.markerId)));
+    }
+    return asked;
   }
 
-  /** Stops the source and the session, storing what is pending. The store is closed by whoever opened it. */
+  /**
+   * Gives a stream another source — or adds the stream when it is new. A session being recorded ends first: its
+   * straps are what the report says it recorded. Returns the stream as viewers now see it.
+   */
+  replaceSource(streamId: string, next: StreamSource): StreamInfo {
+    if (!STREAM_ID.test(streamId)) {
+      throw new DaemonError(
+        'DAEMON_BAD_STREAM',
+        `stream id ${JSON.stringify(streamId.slice(0, 40))}: use lower-case letters, digits and dashes`,
+      );
+    }
+    const existing = this.streamsById.get(streamId);
+    if (!existing && this.streamsById.size >= MAX_STREAMS) {
+      throw new DaemonError('DAEMON_TOO_MANY_STREAMS', `this daemon runs at most ${MAX_STREAMS} streams`);
+    }
+    this.endSession();
+    let stream: Stream;
+    if (existing) {
+      existing.replaceSource(next);
+      stream = existing;
+    } else {
+      stream = this.addStream(streamId, next);
+      if (this.started) stream.start();
+    }
+    this.deps.log.info({ stream: streamId, source: next.source.label, demo: next.demo }, 'source chosen');
+    for (const s of this.streamsById.values()) s.hub.rehello();
+    return stream.info;
+  }
+
+  /** Removes a stream beside the client's (its viewers are told and closed). A session being recorded ends first. */
+  removeStream(streamId: string): void {
+    const stream = this.streamsById.get(streamId);
+    if (!stream) throw new DaemonError('DAEMON_UNKNOWN_STREAM', `no stream ${JSON.stringify(streamId.slice(0, 40))}`);
+    if (stream === this.client) {
+      throw new DaemonError('DAEMON_BAD_STREAM', "the client's stream cannot be removed: choose another source for it");
+    }
+    this.endSession();
+    stream.stopSource();
+    this.streamsById.delete(streamId);
+    stream.hub.closeAll(1001, 'this strap was removed from tableside');
+    this.deps.log.info({ stream: streamId }, 'stream removed');
+    for (const s of this.streamsById.values()) s.hub.rehello();
+  }
+
+  /** Stops the sources and the session, storing what is pending. The store is closed by whoever opened it. */
   stop(): void {
     this.endSession('ended');
-    this.sourceSubscription?.unsubscribe();
-    this.sourceSubscription = null;
-    this.hub.closeAll();
+    for (const stream of this.streamsById.values()) {
+      stream.stopSource();
+      stream.hub.closeAll();
+    }
   }
 
-  /** What a viewer gets on connect: everything needed to draw the current session from scratch. */
+  /** What a viewer of the client stream gets on connect. */
   hello(): HelloMessage {
-    let session: SessionBackfill | null = null;
-    if (this.active) {
-      try {
-        session = this.backfill(this.active);
-      } catch (err) {
-        // The store cannot be read: the viewer still gets the live values from now on.
-        this.storeFailed(err);
-      }
-    }
-    return {
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
-      source: this.sourceInfo,
-      status: this.status,
-      recording: this.recording,
-      session,
-    };
+    return this.client.hello();
   }
 
-  private backfill(active: ActiveSession): SessionBackfill {
-    const { store } = this.deps;
-    const id = active.session.id;
-    const beats = store.getBeats(id);
-    const metrics = store.getMetrics(id);
-    const session = store.getSession(id) ?? active.session;
-    return {
-      session: sessionInfo(session),
-      beats: {
-        seq: beats.map((b) => b.seq),
-        tS: beats.map((b) => b.tS),
-        rrMs: beats.map((b) => b.rrMs),
-        gapBefore: beats.map((b) => b.gapBefore),
-        kind: beats.map((b) => b.kind),
-      },
-      metrics: {
-        tS: metrics.map((m) => m.tS),
-        meanHrBpm: metrics.map((m) => m.meanHrBpm),
-        rmssdMs: metrics.map((m) => m.rmssdMs),
-        lnRmssd: metrics.map((m) => m.lnRmssd),
-        hfMs2: metrics.map((m) => m.hfMs2),
-        lfMs2: metrics.map((m) => m.lfMs2),
-        respirationRateBpm: metrics.map((m) => m.respirationRateBpm),
-        correctedPct: metrics.map((m) => m.correctedPct),
-      },
-      phases: store.getPhases(id).map(({ id: phaseId, kind, startedAtS }) => ({ id: phaseId, kind, startedAtS })),
-      markers: store.getMarkers(id).map(({ id: markerId, kind, value, atS, undone }) => ({
-        id: markerId,
-        kind,
-        value,
-        atS,
-        undone,
-      })),
-      gaps: store.getGaps(id).map(({ fromS, toS, reason }) => ({ fromS, toS, reason })),
-      latest: active.latest,
-      baseline: active.baseline && {
-        phaseId: active.baseline.phaseId,
-        fromS: active.baseline.fromS,
-        toS: active.baseline.toS,
-        reference: active.baseline.reference,
-      },
-    };
+  private get client(): Stream {
+    return this.streamsById.get(CLIENT_STREAM) as Stream;
   }
 
-  private publish(events: readonly PipelineEvent[], active: ActiveSession): void {
-    for (const e of events) {
-      if (e.type === 'beat') active.lastBeatTS = e.tS;
-      else if (e.type === 'status') this.status = e.status;
-      const reference = active.baseline?.reference ?? null;
-      const message = messageFor(e, (rmssdMs, why) => (reference ? shiftAgainst(reference, rmssdMs, why) : null));
-      if (message === null) continue;
-      if (e.type === 'metrics') active.latest = message as MetricsMessage;
-      this.hub.broadcast(message);
+  private addStream(id: string, source: StreamSource): Stream {
+    if (this.streamsById.has(id)) throw new DaemonError('DAEMON_BAD_STREAM', `stream ${id} is given twice`);
+    const stream = new Stream(id, source, this.host);
+    this.streamsById.set(id, stream);
+    return stream;
+  }
+
+  private *recordingStreams(): Iterable<Stream> {
+    for (const stream of this.streamsById.values()) if (stream.recording) yield stream;
+  }
+
+  private streamOfSession(sessionId: number): Stream | undefined {
+    for (const stream of this.recordingStreams()) if (stream.recording?.session.id === sessionId) return stream;
+    return undefined;
+  }
+
+  private pipelineEnded(stream: Stream, failed: boolean): void {
+    if (stream === this.client) {
+      if (failed) this.deps.log.error({ session: this.currentSessionId }, 'pipeline failed; session ended');
+      this.endSession('ended');
+      return;
     }
+    // A second strap's replay ended: the client's session goes on without it.
+    const sessionId = stream.recording?.session.id;
+    stream.endRecording('ended');
+    if (sessionId !== undefined) stream.hub.broadcast({ type: 'session', event: 'ended', sessionId });
   }
 
   private storeFailed(err: unknown): void {
@@ -332,44 +360,50 @@ export class Daemon {
     // Viewers on the network get fixed words and the code, never the database path in the store's message.
     const code = (err as { code?: unknown })?.code;
     this.deps.log.error({ err }, 'recording stopped: the session store failed; the live view goes on');
-    this.hub.broadcast({
+    const message = {
       type: 'recording',
       state: 'stopped',
       code: typeof code === 'string' ? code : 'STORE_FAILED',
       reason: 'the session database could not be written: recording has stopped, the live view goes on',
-    });
+    };
+    for (const stream of this.streamsById.values()) stream.hub.broadcast(message);
   }
 
-  private requireActive(sessionId: number): ActiveSession {
-    const active = this.active;
-    if (!active || active.session.id !== sessionId) {
+  /** The session (or a companion stream's session) is the one being recorded. */
+  isCurrentSession(sessionId: number): boolean {
+    return this.streamOfSession(sessionId) !== undefined;
+  }
+
+  private requireCurrent(sessionId: number): void {
+    if (!this.isCurrentSession(sessionId)) {
       throw new DaemonError('DAEMON_NOT_CURRENT', `session ${sessionId} is not the session being recorded`);
     }
-    return active;
   }
+}
+
+interface MarkerTwin {
+  readonly stream: Stream;
+  readonly sessionId: number;
+  readonly markerId: number;
+}
+
+function twinKey(sessionId: number, markerId: number): string {
+  return `${sessionId}:${markerId}`;
 }
 
 export class DaemonError extends Error {
   override readonly name = 'DaemonError';
   constructor(
-    readonly code: 'DAEMON_NOT_CURRENT' | 'DAEMON_SOURCE_ENDED',
+    readonly code:
+      | 'DAEMON_NOT_CURRENT'
+      | 'DAEMON_SOURCE_ENDED'
+      | 'DAEMON_BAD_STREAM'
+      | 'DAEMON_UNKNOWN_STREAM'
+      | 'DAEMON_TOO_MANY_STREAMS',
     message: string,
   ) {
     super(message);
   }
-}
-
-export function sessionInfo(s: StoredSession): SessionInfo {
-  return {
-    id: s.id,
-    startedAt: s.startedAt,
-    endedAt: s.endedAt,
-    status: s.status,
-    clientLabel: s.clientLabel,
-    therapistNote: s.therapistNote,
-    sourceKind: s.sourceKind,
-    sourceLabel: s.sourceLabel,
-  };
 }
 
 function markerMessage(m: StoredMarker): MarkerMessage {

@@ -6,10 +6,20 @@
  * | ------ | -------------------------------------- | ------------------------------------------------------------ |
  * | 400    | `FST_ERR_VALIDATION`                   | a body, id or query that breaks its schema (the field named) |
  * | 400    | other `FST_ERR_*` (415, 413 likewise)  | bad JSON, an empty JSON body, a wrong content type, too big  |
+ * | 401    | `TOKEN_REQUIRED`, `TOKEN_INVALID`      | on the network without (or with an old) access token         |
+ * | 403    | `HOST_REFUSED`                         | a `Host` that is not this daemon (DNS rebinding)             |
+ * | 403    | `ORIGIN_REFUSED`                       | a command from a page of another site                        |
  * | 403    | `WS_ORIGIN_REFUSED`                    | `/ws` opened by a page from another site                     |
+ * | 429    | `TOKEN_RATE_LIMITED`                   | too many wrong access tokens from one address (access.ts)    |
  * | 404    | `SESSION_NOT_FOUND`, `MARKER_NOT_FOUND`, `ROUTE_NOT_FOUND` |                                          |
  * | 409    | `DAEMON_NOT_CURRENT`                   | a command for a session that is not the one recording        |
  * | 409    | `DAEMON_SOURCE_ENDED`                  | a new session after the replay or simulation has ended       |
+ * | 400    | `DAEMON_BAD_STREAM`                    | a stream id that is not allowed, or removing the client's    |
+ * | 404    | `DAEMON_UNKNOWN_STREAM`, `SOURCE_UNKNOWN_RECORDING` | no such stream / no such recording to replay    |
+ * | 409    | `DAEMON_TOO_MANY_STREAMS`              | more streams than one daemon runs                            |
+ * | 409    | `SOURCE_FIXED`, `SOURCE_NO_BLUETOOTH`  | this daemon cannot change its source / has no Bluetooth      |
+ * | 422    | `SOURCE_UNREADABLE`                    | a recording that cannot be replayed                          |
+ * | 503    | `BLE_UNAVAILABLE`                      | no Bluetooth adapter, no permission, adapter off             |
  * | 409    | `SESSION_ENDED`                        | the session ended while the command was on its way           |
  * | 503    | `STORE_*` (the store's own code)       | the session store cannot be read or written                  |
  * | 500    | `INTERNAL_ERROR`                       | anything else                                                |
@@ -19,7 +29,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { BluetoothUnavailableError } from '../ble/noble-source.js';
 import { DaemonError } from '../daemon/daemon.js';
+import { SourceChoiceError } from '../daemon/source-catalog.js';
 import { ExportError } from '../io/session-export.js';
 import { StoreError, type StoreErrorCode } from '../store/errors.js';
 
@@ -29,7 +41,9 @@ export type ApiErrorCode =
   | 'ROUTE_NOT_FOUND'
   | 'SESSION_ENDED'
   | 'INTERNAL_ERROR'
+  | 'SOURCE_FIXED'
   | DaemonError['code']
+  | SourceChoiceError['code']
   | ExportError['code']
   | StoreErrorCode;
 
@@ -76,10 +90,27 @@ const STORE_WORDS: Record<StoreErrorCode, string> = {
   STORE_FAILED: 'the session store failed',
 };
 
+const DAEMON_STATUS: Record<DaemonError['code'], number> = {
+  DAEMON_NOT_CURRENT: 409,
+  DAEMON_SOURCE_ENDED: 409,
+  DAEMON_BAD_STREAM: 400,
+  DAEMON_UNKNOWN_STREAM: 404,
+  DAEMON_TOO_MANY_STREAMS: 409,
+};
+
+const SOURCE_STATUS: Record<SourceChoiceError['code'], number> = {
+  SOURCE_NO_BLUETOOTH: 409,
+  SOURCE_UNKNOWN_RECORDING: 404,
+  SOURCE_UNREADABLE: 422,
+};
+
 /** Maps anything a route or fastify threw to the answer. Pure: logging is the caller's. */
 export function toErrorBody(err: unknown): ApiErrorBody {
   if (err instanceof ApiError) return errorBody(err.statusCode, err.code, err.message);
-  if (err instanceof DaemonError) return errorBody(409, err.code, err.message);
+  if (err instanceof DaemonError) return errorBody(DAEMON_STATUS[err.code], err.code, err.message);
+  if (err instanceof SourceChoiceError) return errorBody(SOURCE_STATUS[err.code], err.code, err.message);
+  // The adapter's state, in words a therapist can act on (no paths).
+  if (err instanceof BluetoothUnavailableError) return errorBody(503, err.code, err.message);
   if (err instanceof ExportError) return errorBody(409, err.code, err.message);
   if (err instanceof StoreError) {
     // Routes check that a session exists first; these are races with a command in flight.

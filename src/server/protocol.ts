@@ -2,8 +2,9 @@
  * The LAN protocol on `/ws`, version 1 (documented in the README, "WebSocket protocol").
  *
  * Server → viewer, JSON text frames:
- * - `hello`   on connect: protocol version, source, status, and the whole current session so far (columnar beats and
- *             metrics, phases, markers, gaps), so a reloaded page redraws everything;
+ * - `hello`   on connect: protocol version, the stream followed and the list of streams, source, status, and the whole
+ *             current session so far (columnar beats and metrics, phases, markers, gaps), so a reloaded page redraws
+ *             everything. A viewer follows one stream (one strap): `/ws` the client's, `/ws?stream=therapist` another;
  * - `status`  the strap or replay changed state;
  * - `beat`    one raw beat, after it was stored;
  * - `metrics` the live metrics after a beat was classified (a few beats later: the artefact layer looks ahead);
@@ -16,7 +17,7 @@
 import type { LiveMetrics } from '../hrv/rolling.js';
 import type { BeatEvent, GapEvent, PipelineEvent } from '../pipeline/events.js';
 import type { BaselineReference, Shift } from '../session/summary.js';
-import type { SourceKind, SourceStatus } from '../sources/source.js';
+import type { SourceKind, SourceState, SourceStatus } from '../sources/source.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -29,6 +30,24 @@ export interface SessionInfo {
   readonly therapistNote: string | null;
   readonly sourceKind: string;
   readonly sourceLabel: string;
+  /** whose heart: 'client', or the stream of a second strap ('therapist') */
+  readonly stream: string;
+  /** a second strap's session: the id of the client's session it was recorded with; null for that session itself */
+  readonly groupId: number | null;
+}
+
+/**
+ * One stream of the daemon: a strap (or a demo source) and its state. The client's strap is the stream `client`; a
+ * second strap worn by the therapist is another (`therapist`). A viewer follows one stream: `/ws?stream=ID`.
+ */
+export interface StreamInfo {
+  readonly id: string;
+  readonly kind: SourceKind;
+  readonly label: string;
+  readonly demo: boolean;
+  readonly state: SourceState | null;
+  /** the stream's stored session while one is being recorded */
+  readonly sessionId: number | null;
 }
 
 export interface PhaseMessage {
@@ -127,6 +146,10 @@ export interface PongMessage {
 export interface HelloMessage {
   readonly type: 'hello';
   readonly protocol: number;
+  /** the stream this viewer follows */
+  readonly stream: string;
+  /** every stream of the daemon, the followed one among them */
+  readonly streams: StreamInfo[];
   readonly source: { kind: SourceKind; label: string; demo: boolean };
   readonly status: SourceStatus | null;
   readonly recording: boolean;

@@ -100,3 +100,63 @@ export const exportQuery = {
 export interface ExportQuery {
   format: ExportFormat;
 }
+
+/** A stream id in the URL: what `STREAM_ID` in the daemon allows. */
+export const streamParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['stream'],
+  properties: { stream: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } },
+} as const;
+
+export interface StreamParams {
+  stream: string;
+}
+
+/** Longest recording file name a viewer may name, characters. */
+const RECORDING_NAME_MAX = 120;
+
+export const sourceChoiceBody = {
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      properties: {
+        kind: { const: 'ble' },
+        deviceId: { type: 'string', minLength: 1, maxLength: 64 },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
+      properties: {
+        kind: { const: 'simulated' },
+        seed: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'recording'],
+      properties: {
+        kind: { const: 'replay' },
+        recording: { type: 'string', minLength: 1, maxLength: RECORDING_NAME_MAX },
+      },
+    },
+  ],
+} as const;
+
+/** How long a viewer may ask the daemon to listen for straps, s. */
+export const SCAN_SECONDS_MAX = 15;
+
+export const scanBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { seconds: { type: 'number', minimum: 1, maximum: SCAN_SECONDS_MAX } },
+} as const;
+
+export interface ScanBody {
+  seconds?: number;
+}

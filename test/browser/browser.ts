@@ -61,10 +61,10 @@ export interface Daemon {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `tableside <args> --port <port>` and resolves once it prints its URL. */
-export function startDaemonOn(port: number, args: string[]): Promise<Daemon> {
+/** Starts `tableside <args> --port <port>` (with `env` added) and resolves once it prints its URL. */
+export function startDaemonOn(port: number, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
   const child = spawn(process.execPath, [CLI, ...args, '--port', String(port)], {
-    env: { ...process.env, TABLESIDE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, TABLESIDE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -96,6 +96,9 @@ export function focusableControlsInPage(): string[] {
   const out: string[] = [];
   for (const el of document.querySelectorAll<HTMLElement>('a[href], button, input, textarea, select, summary')) {
     if (el.closest('[hidden], dialog:not([open])')) continue;
+    // The contents of a closed <details> are not shown (only its summary is): out of reach until it is opened.
+    const details = el.closest('details');
+    if (details && !details.open && el.tagName !== 'SUMMARY') continue;
     if ((el as HTMLButtonElement).disabled) continue;
     const rect = el.getBoundingClientRect();
     if (rect.width === 0 || rect.height === 0) continue;

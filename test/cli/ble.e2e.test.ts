@@ -9,14 +9,14 @@
  * stored session is compared with what the strap sent, not with what tableside says it received.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { CLI, exited, openViewer, runCli, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
+import { readJournal, ticksToMs, virtualH10Env } from '../helpers/virtual-strap.js';
 
-const PRELOAD = fileURLToPath(new URL('../../src/ble/virtual-h10/preload.cjs', import.meta.url));
 const REPORT_MODULES = fileURLToPath(new URL('../ble/fixtures/report-loaded-modules.cjs', import.meta.url));
 const RECORDING = 'recordings/bartels_rest_rri.txt';
 
@@ -29,15 +29,6 @@ function scratch() {
   const dir = tempDir('tableside-ble-');
   cleanups.push(dir.remove);
   return dir.path;
-}
-
-/** The environment of a process with the virtual H10 (and nothing else from this test process's Bluetooth setup). */
-function virtualH10Env(config: object, configDir: string): NodeJS.ProcessEnv {
-  return {
-    NODE_OPTIONS: `--require ${PRELOAD}`,
-    TABLESIDE_VIRTUAL_H10: JSON.stringify(config),
-    TABLESIDE_CONFIG_DIR: configDir,
-  };
 }
 
 /** The environment of a process on this machine as it is: no adapter. */
@@ -85,21 +76,6 @@ async function untilHealth(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-
-type Journal =
-  | { kind: 'notify'; strapTimeMs: number; payload: string; rrTicks: number[] }
-  | { kind: 'lost'; strapTimeMs: number; rrTicks: number[] }
-  | { kind: 'connected' | 'disconnected' | 'rrEnded'; strapTimeMs: number };
-
-function readJournal(path: string): Journal[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Journal);
-}
-
-const ticksToMs = (t: number) => (t * 1000) / 1024;
 
 interface StatusLike {
   state: string;

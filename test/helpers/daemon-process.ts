@@ -65,9 +65,13 @@ export function runCli(args: string[]): Promise<string> {
   });
 }
 
-/** Opens /ws, records every message, and resolves once the first message (`hello`) has arrived. */
-export function openViewer(url: string): Promise<{ ws: WebSocket; messages: Record<string, unknown>[] }> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}ws`);
+/** Opens /ws (or `/ws?stream=…`), records every message, and resolves once the first message (`hello`) has arrived. */
+export function openViewer(
+  url: string,
+  stream?: string,
+): Promise<{ ws: WebSocket; messages: Record<string, unknown>[] }> {
+  const query = stream === undefined ? '' : `?stream=${encodeURIComponent(stream)}`;
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}ws${query}`);
   const messages: Record<string, unknown>[] = [];
   return new Promise((resolve, reject) => {
     ws.on('message', (data) => {
@@ -96,4 +100,37 @@ export function waitFor(predicate: () => boolean, timeoutMs = 20_000, what = 'co
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `tableside <args>` to completion, stdin not a terminal, and resolves with its exit code and output whatever
+ * the code. `nodeArgs` go to node before the CLI (e.g. `--import` a preload).
+ */
+export function runCliResult(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.once('error', reject);
+    // 'close', not 'exit': all output has been read by then.
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

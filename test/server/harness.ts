@@ -11,8 +11,9 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import type { WebSocket } from 'ws';
 import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
+import type { SourceCatalog } from '../../src/daemon/source-catalog.js';
 import { readRrFile } from '../../src/io/rr-file.js';
-import { buildApp } from '../../src/server/app.js';
+import { type AppDeps, buildApp } from '../../src/server/app.js';
 import type { Speed } from '../../src/sources/pacing.js';
 import { rrSource } from '../../src/sources/replay.js';
 import type { HeartRateSource } from '../../src/sources/source.js';
@@ -49,14 +50,34 @@ export interface RigOptions {
   readonly autoSession?: DaemonDeps['autoSession'];
   /** runs on the open store before the daemon exists (e.g. to plant a failing trigger) */
   readonly prepare?: (dbPath: string) => void;
+  /** straps beside the client's */
+  readonly streams?: DaemonDeps['streams'];
+  /** the sources a viewer may choose */
+  readonly catalog?: SourceCatalog;
+  /** the folder of the database (default: the rig's temp folder), e.g. a small tmpfs for a full disk */
+  readonly dbDir?: string;
+  /** the store's busy timeout, ms (default the store's own) */
+  readonly busyTimeoutMs?: number;
+  /** the level of the captured log (default debug) */
+  readonly logLevel?: string;
+  /** who may connect: host names and the access token (default: this machine's names, no token) */
+  readonly access?: AppDeps['access'];
+  /** serve HTTPS (only over a real port: `app.listen`) */
+  readonly https?: AppDeps['https'];
 }
 
 export async function rig(options: RigOptions): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'tableside-server-'));
   const logs: Record<string, unknown>[] = [];
-  const log: Logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line)) });
-  const dbPath = join(dir, 'tableside.db');
-  const store = SessionStore.open(dbPath, { log: log.child({ module: 'store' }) });
+  const log: Logger = pino(
+    { level: options.logLevel ?? 'debug' },
+    { write: (line: string) => logs.push(JSON.parse(line)) },
+  );
+  const dbPath = join(options.dbDir ?? dir, 'tableside.db');
+  const store = SessionStore.open(dbPath, {
+    log: log.child({ module: 'store' }),
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+  });
   options.prepare?.(dbPath);
   const daemon = new Daemon({
     store,
@@ -64,8 +85,17 @@ export async function rig(options: RigOptions): Promise<Rig> {
     log: log.child({ module: 'daemon' }),
     demo: options.demo ?? true,
     autoSession: options.autoSession,
+    ...(options.streams === undefined ? {} : { streams: options.streams }),
   });
-  const app = await buildApp({ daemon, store, log, webRoot: WEB_ROOT });
+  const app = await buildApp({
+    daemon,
+    store,
+    log,
+    webRoot: WEB_ROOT,
+    ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
+    ...(options.access === undefined ? {} : { access: options.access }),
+    ...(options.https === undefined ? {} : { https: options.https }),
+  });
   await app.ready();
   const viewers: Viewer[] = [];
   return {

@@ -40,6 +40,7 @@ async function call(method, path, body) {
 
 export const getJson = (path) => call('GET', path);
 export const postJson = (path, body = {}) => call('POST', path, body);
+const putJson = (path, body) => call('PUT', path, body);
 
 export const api = {
   health: () => getJson('/api/health'),
@@ -51,6 +52,11 @@ export const api = {
   setPhase: (id, kind) => postJson(`/api/sessions/${id}/phase`, { kind }),
   addMarker: (id, kind, value) => postJson(`/api/sessions/${id}/markers`, { kind, value }),
   undoMarker: (id, markerId) => postJson(`/api/sessions/${id}/markers/${markerId}/undo`),
+  streams: () => getJson('/api/streams'),
+  sources: () => getJson('/api/sources'),
+  scanStraps: (seconds) => postJson('/api/straps/scan', { seconds }),
+  chooseSource: (stream, choice) => putJson(`/api/streams/${encodeURIComponent(stream)}/source`, choice),
+  removeStream: (stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}`),
 };
 
 export function exportUrl(id, format) {

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Daemon } from '../../daemon/daemon.js';
+import type { SourceCatalog, SourceChoice } from '../../daemon/source-catalog.js';
 import { exportSession, loadSessionRows, sessionSummary } from '../../io/session-export.js';
 import { StoreError } from '../../store/errors.js';
 import type { SessionStore } from '../../store/session-store.js';
@@ -23,8 +24,13 @@ import {
   newSessionBody,
   type PhaseBody,
   phaseBody,
+  type ScanBody,
   type SessionParams,
+  type StreamParams,
+  scanBody,
   sessionParams,
+  sourceChoiceBody,
+  streamParams,
   undoMarkerBody,
 } from '../schemas.js';
 
@@ -33,9 +39,15 @@ export interface ApiDeps {
   readonly store: SessionStore;
   /** tableside's package version, for /api/health */
   readonly version: string;
+  /** the sources a viewer may choose; without it, streams keep the sources they started with */
+  readonly catalog?: SourceCatalog;
 }
 
-export function apiRoutes(app: FastifyInstance, { daemon, store, version }: ApiDeps): void {
+export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalog }: ApiDeps): void {
+  const requireCatalog = (): SourceCatalog => {
+    if (!catalog) throw new ApiError(409, 'SOURCE_FIXED', 'this tableside was started with a fixed source');
+    return catalog;
+  };
   const requireSession = (sessionId: number): StoredSession => {
     const session = store.getSession(sessionId);
     if (!session) throw sessionNotFound(sessionId);
@@ -51,9 +63,45 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version }: ApiD
       status: daemon.sourceStatus,
       sessionId: daemon.currentSessionId,
       recording: daemon.isRecording,
-      viewers: daemon.hub.size,
+      viewers: daemon.viewerCount,
+      streams: daemon.streams,
     };
   });
+
+  // ── streams and their sources ─────────────────────────────────────────────────────────────────────────────────
+
+  app.get('/api/streams', async () => ({ streams: daemon.streams }));
+
+  /** What a stream's source may be changed to. */
+  app.get('/api/sources', async () => ({
+    bluetooth: catalog?.bluetooth ?? false,
+    simulated: catalog !== undefined,
+    recordings: catalog?.recordings() ?? [],
+  }));
+
+  app.post<{ Body: ScanBody }>('/api/straps/scan', { schema: { body: scanBody } }, async (request) => {
+    const straps = await requireCatalog().straps(request.body.seconds ?? 4);
+    return { straps };
+  });
+
+  // Choosing a source ends the session being recorded: a session's report names the straps it recorded.
+  app.put<{ Params: StreamParams; Body: SourceChoice }>(
+    '/api/streams/:stream/source',
+    { schema: { params: streamParams, body: sourceChoiceBody } },
+    async (request) => {
+      const next = await requireCatalog().create(request.params.stream, request.body);
+      return daemon.replaceSource(request.params.stream, next);
+    },
+  );
+
+  app.delete<{ Params: StreamParams }>(
+    '/api/streams/:stream',
+    { schema: { params: streamParams } },
+    async (request, reply) => {
+      daemon.removeStream(request.params.stream);
+      return reply.code(204).send();
+    },
+  );
 
   app.get('/api/sessions', async () => ({ sessions: store.listSessions() }));
 
@@ -87,7 +135,7 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version }: ApiD
       const session = requireSession(id);
       // Ending twice (a double tap, a retry) changes nothing.
       if (session.status !== 'recording') return session;
-      if (daemon.currentSession?.id !== id) {
+      if (!daemon.isCurrentSession(id)) {
         throw new ApiError(409, 'DAEMON_NOT_CURRENT', `session ${id} is not the session being recorded`);
       }
       daemon.endSession('ended');
@@ -150,6 +198,18 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version }: ApiD
         .header('content-disposition', `attachment; filename="${file.fileName}"`)
         .header('cache-control', 'no-store');
       return file.text;
+    },
+  );
+
+  // Privacy (README): a session and everything stored with it, its companion streams too. The session being recorded
+  // is refused by the store (409 STORE_RECORDING); deleted rows are overwritten with zeros in the file.
+  app.delete<{ Params: SessionParams }>(
+    '/api/sessions/:id',
+    { schema: { params: sessionParams } },
+    async (request, reply) => {
+      const id = idOf(request.params.id);
+      if (!store.deleteSession(id)) throw sessionNotFound(id);
+      return reply.code(204).send();
     },
   );
 }

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Daemon } from '../../daemon/daemon.js';
+import { CLIENT_STREAM } from '../../daemon/stream.js';
 import { errorBody } from '../errors.js';
 import type { ErrorMessage, PongMessage } from '../protocol.js';
 
@@ -11,11 +12,33 @@ import type { ErrorMessage, PongMessage } from '../protocol.js';
 export const VIEWER_MAX_PAYLOAD_BYTES = 4096;
 
 export function viewerRoutes(app: FastifyInstance, daemon: Daemon): void {
-  app.get('/ws', { websocket: true, onRequest: refuseForeignOrigin }, (socket) => {
-    daemon.hub.add(socket, (data) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answerViewer(data)));
-    });
-  });
+  app.get<{ Querystring: { stream?: string } }>(
+    '/ws',
+    { websocket: true, onRequest: refuseForeignOrigin, preValidation: requireKnownStream(daemon) },
+    (socket, request) => {
+      const hub = daemon.hubFor(request.query.stream ?? CLIENT_STREAM);
+      // The stream was there a moment ago (preValidation); if it has just been removed, say so and close.
+      if (!hub) {
+        socket.close(4404, 'no such stream');
+        return;
+      }
+      hub.add(socket, (data) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answerViewer(data)));
+      });
+    },
+  );
+}
+
+/** `/ws?stream=ID` follows one stream (one strap); an unknown one is refused before the upgrade, with a 404. */
+function requireKnownStream(daemon: Daemon) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const stream = (request.query as { stream?: unknown }).stream ?? CLIENT_STREAM;
+    if (typeof stream === 'string' && daemon.hubFor(stream)) return undefined;
+    const shown = typeof stream === 'string' ? JSON.stringify(stream.slice(0, 40)) : 'given more than once';
+    return reply
+      .code(404)
+      .send(errorBody(404, 'DAEMON_UNKNOWN_STREAM', `no stream ${shown}: GET /api/streams lists them`));
+  };
 }
 
 /** The answer to one text frame from a viewer (the hub hands binary frames over as ''). Pure. */

@@ -1,0 +1,324 @@
+/**
+ * One stream of the daemon: one source (a strap, a replay, a simulated client), its status, its viewers, and — while
+ * a session is being recorded — its own stored session with its pipeline. The client's strap is the first stream;
+ * a second strap (the therapist's) is another stream whose stored session is a companion of the client's.
+ *
+ *   source.events$ ─share─┬─ status tracking (always)
+ *                         └─ while recording: beat timeline → live metrics → CommitBatcher (store, then viewers)
+ *
+ * Each stream keeps its own beat time (its first sample is t = 0) and its own baseline; the daemon sets phases and
+ * markers on every stream of a session at that stream's latest beat.
+ */
+import { type Observable, type Subscription, share } from 'rxjs';
+import type { RollingOptions } from '../hrv/rolling.js';
+import type { PipelineEvent } from '../pipeline/events.js';
+import { withLiveMetrics } from '../pipeline/metrics.js';
+import { toBeatTimeline } from '../pipeline/timeline.js';
+import { ViewerHub } from '../server/hub.js';
+import {
+  type BaselineMessage,
+  type HelloMessage,
+  type MetricsMessage,
+  messageFor,
+  PROTOCOL_VERSION,
+  type SessionBackfill,
+  type StreamInfo,
+} from '../server/protocol.js';
+import { baselineReference, shiftAgainst } from '../session/summary.js';
+import type { HeartRateSource, SourceEvent, SourceStatus } from '../sources/source.js';
+import type { SessionStore } from '../store/session-store.js';
+import type { StoredPhase, StoredSession } from '../store/types.js';
+import { CommitBatcher } from './commit-batcher.js';
+import type { DaemonLog } from './daemon.js';
+
+/** The stream of the client's strap: the first one, whose session is the session. */
+export const CLIENT_STREAM = 'client';
+
+/** What a stream needs from its daemon. */
+export interface StreamHost {
+  readonly store: SessionStore;
+  readonly log: DaemonLog;
+  readonly rolling: RollingOptions;
+  /** false once the store failed: the live view goes on without storing */
+  readonly isRecording: boolean;
+  storeFailed(err: unknown): void;
+  /** every stream, for `hello` */
+  streams(): StreamInfo[];
+  /** this stream's pipeline ended (end of a replay) or failed */
+  pipelineEnded(stream: Stream, failed: boolean): void;
+}
+
+/** A source and whether the view must say DEMO while it runs. */
+export interface StreamSource {
+  readonly source: HeartRateSource;
+  /** a replay or simulated source */
+  readonly demo: boolean;
+}
+
+/** This stream's part of the session being recorded. */
+export interface Recording {
+  readonly session: StoredSession;
+  readonly batcher: CommitBatcher;
+  /** the pipeline; null only while `subscribe()` is still returning */
+  subscription: Subscription | null;
+  lastBeatTS: number;
+  latest: MetricsMessage | null;
+  /** the latest finished baseline phase's reference, or null */
+  baseline: BaselineMessage | null;
+}
+
+export class Stream {
+  readonly hub: ViewerHub;
+  private current: StreamSource;
+  private events$: Observable<SourceEvent> | null = null;
+  private sourceSubscription: Subscription | null = null;
+  private statusNow: SourceStatus | null = null;
+  private ended = false;
+  private active: Recording | null = null;
+
+  constructor(
+    readonly id: string,
+    source: StreamSource,
+    private readonly host: StreamHost,
+  ) {
+    this.current = source;
+    this.hub = new ViewerHub(() => this.hello());
+  }
+
+  get source(): HeartRateSource {
+    return this.current.source;
+  }
+
+  get demo(): boolean {
+    return this.current.demo;
+  }
+
+  get status(): SourceStatus | null {
+    return this.statusNow;
+  }
+
+  /** the source has nothing more to send (end of a replay) */
+  get sourceEnded(): boolean {
+    return this.ended;
+  }
+
+  get recording(): Recording | null {
+    return this.active;
+  }
+
+  get info(): StreamInfo {
+    const { source, demo } = this.current;
+    return {
+      id: this.id,
+      kind: source.kind,
+      label: source.label,
+      demo,
+      state: this.statusNow?.state ?? null,
+      sessionId: this.active?.session.id ?? null,
+    };
+  }
+
+  /** Subscribes to the source. */
+  start(): void {
+    const { source } = this.current;
+    this.events$ = source.events$.pipe(share());
+    this.sourceSubscription = this.events$.subscribe({
+      next: (e) => {
+        if (e.type !== 'status') return;
+        this.statusNow = e.status;
+        // While recording, statuses travel through the pipeline (stored, then published).
+        if (!this.active) this.hub.broadcast({ type: 'status', status: e.status, receivedAtMs: e.receivedAtMs });
+      },
+      error: (err) => this.host.log.error({ err, stream: this.id }, 'source failed'),
+      complete: () => {
+        this.ended = true;
+        this.host.log.info({ stream: this.id, source: source.label }, 'source ended');
+      },
+    });
+  }
+
+  /** Unsubscribes from the source (the caller has stopped the recording first). */
+  stopSource(): void {
+    this.sourceSubscription?.unsubscribe();
+    this.sourceSubscription = null;
+    this.events$ = null;
+  }
+
+  /** Another source from now on: the old one is stopped, the new one started. Not while recording. */
+  replaceSource(next: StreamSource): void {
+    if (this.active) throw new Error(`stream ${this.id}: end the recording before replacing the source`);
+    this.stopSource();
+    this.current = next;
+    this.statusNow = null;
+    this.ended = false;
+    this.start();
+  }
+
+  /** Records this stream into `session` from now on. */
+  record(session: StoredSession): Recording {
+    const events$ = this.events$;
+    if (!events$) throw new Error(`stream ${this.id} is not started`);
+    const { store, rolling, log } = this.host;
+    const recording: Recording = {
+      session,
+      // Bound to this recording: what is flushed when it ends still carries its shift.
+      batcher: new CommitBatcher(
+        store,
+        session.id,
+        (events) => this.publish(events, recording),
+        (err) => this.host.storeFailed(err),
+      ),
+      subscription: null,
+      lastBeatTS: 0,
+      latest: null,
+      baseline: null,
+    };
+    this.active = recording;
+    recording.subscription = events$.pipe(toBeatTimeline(), withLiveMetrics(rolling)).subscribe({
+      next: (e) => recording.batcher.push(e),
+      error: (err) => {
+        log.error({ err, session: session.id, stream: this.id }, 'pipeline failed');
+        if (this.active === recording) this.host.pipelineEnded(this, true);
+      },
+      complete: () => {
+        if (this.active === recording) this.host.pipelineEnded(this, false);
+      },
+    });
+    return recording;
+  }
+
+  /** Stops recording, storing what is pending, and ends the stored session. Returns it, or null (none, or the store failed). */
+  endRecording(status: 'ended' | 'interrupted'): StoredSession | null {
+    const recording = this.active;
+    if (!recording) return null;
+    this.active = null;
+    recording.subscription?.unsubscribe();
+    recording.batcher.flush();
+    try {
+      return this.host.store.endSession(recording.session.id, status);
+    } catch (err) {
+      this.host.storeFailed(err);
+      return null;
+    }
+  }
+
+  /** The reference of the baseline phase that `next` has just closed, or null when the phase before it was not one. */
+  finishedBaseline(next: StoredPhase): BaselineMessage | null {
+    const recording = this.active;
+    if (!recording) return null;
+    const { store } = this.host;
+    const id = recording.session.id;
+    const phases = store.getPhases(id).filter((p) => p.id !== next.id && p.startedAtS <= next.startedAtS);
+    const previous = phases.reduce<StoredPhase | null>((a, p) => (a === null || p.id > a.id ? p : a), null);
+    if (previous?.kind !== 'baseline') return null;
+    const fromS = previous.startedAtS;
+    const toS = next.startedAtS;
+    // The summary's rule: the beats whose end time lies in (fromS, toS].
+    const beats = store.getBeats(id, { fromS }).filter((b) => b.tS > fromS && b.tS <= toS);
+    const baseline: BaselineMessage = {
+      type: 'baseline',
+      sessionId: id,
+      phaseId: previous.id,
+      fromS,
+      toS,
+      reference: baselineReference(beats),
+    };
+    recording.baseline = baseline;
+    return baseline;
+  }
+
+  /** What a viewer gets on connect: everything needed to draw this stream's session from scratch. */
+  hello(): HelloMessage {
+    let session: SessionBackfill | null = null;
+    if (this.active) {
+      try {
+        session = this.backfill(this.active);
+      } catch (err) {
+        // The store cannot be read: the viewer still gets the live values from now on.
+        this.host.storeFailed(err);
+      }
+    }
+    const { source, demo } = this.current;
+    return {
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      stream: this.id,
+      streams: this.host.streams(),
+      source: { kind: source.kind, label: source.label, demo },
+      status: this.statusNow,
+      recording: this.host.isRecording,
+      session,
+    };
+  }
+
+  private backfill(recording: Recording): SessionBackfill {
+    const { store } = this.host;
+    const id = recording.session.id;
+    const beats = store.getBeats(id);
+    const metrics = store.getMetrics(id);
+    const session = store.getSession(id) ?? recording.session;
+    return {
+      session: sessionInfo(session),
+      beats: {
+        seq: beats.map((b) => b.seq),
+        tS: beats.map((b) => b.tS),
+        rrMs: beats.map((b) => b.rrMs),
+        gapBefore: beats.map((b) => b.gapBefore),
+        kind: beats.map((b) => b.kind),
+      },
+      metrics: {
+        tS: metrics.map((m) => m.tS),
+        meanHrBpm: metrics.map((m) => m.meanHrBpm),
+        rmssdMs: metrics.map((m) => m.rmssdMs),
+        lnRmssd: metrics.map((m) => m.lnRmssd),
+        hfMs2: metrics.map((m) => m.hfMs2),
+        lfMs2: metrics.map((m) => m.lfMs2),
+        respirationRateBpm: metrics.map((m) => m.respirationRateBpm),
+        correctedPct: metrics.map((m) => m.correctedPct),
+      },
+      phases: store.getPhases(id).map(({ id: phaseId, kind, startedAtS }) => ({ id: phaseId, kind, startedAtS })),
+      markers: store.getMarkers(id).map(({ id: markerId, kind, value, atS, undone }) => ({
+        id: markerId,
+        kind,
+        value,
+        atS,
+        undone,
+      })),
+      gaps: store.getGaps(id).map(({ fromS, toS, reason }) => ({ fromS, toS, reason })),
+      latest: recording.latest,
+      baseline: recording.baseline && {
+        phaseId: recording.baseline.phaseId,
+        fromS: recording.baseline.fromS,
+        toS: recording.baseline.toS,
+        reference: recording.baseline.reference,
+      },
+    };
+  }
+
+  private publish(events: readonly PipelineEvent[], recording: Recording): void {
+    for (const e of events) {
+      if (e.type === 'beat') recording.lastBeatTS = e.tS;
+      else if (e.type === 'status') this.statusNow = e.status;
+      const reference = recording.baseline?.reference ?? null;
+      const message = messageFor(e, (rmssdMs, why) => (reference ? shiftAgainst(reference, rmssdMs, why) : null));
+      if (message === null) continue;
+      if (e.type === 'metrics') recording.latest = message as MetricsMessage;
+      this.hub.broadcast(message);
+    }
+  }
+}
+
+export function sessionInfo(s: StoredSession): SessionBackfill['session'] {
+  return {
+    id: s.id,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    status: s.status,
+    clientLabel: s.clientLabel,
+    therapistNote: s.therapistNote,
+    sourceKind: s.sourceKind,
+    sourceLabel: s.sourceLabel,
+    stream: s.stream,
+    groupId: s.groupId,
+  };
+}
