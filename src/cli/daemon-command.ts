@@ -11,6 +11,7 @@ import { type BluetoothChoices, SourceCatalog } from '../daemon/source-catalog.j
 import { withoutToken } from '../server/access.js';
 import { buildApp } from '../server/app.js';
 import type { HeartRateSource } from '../sources/source.js';
+import { StoreError } from '../store/errors.js';
 import { SessionStore } from '../store/session-store.js';
 import { prepareReach, startMessage } from './pairing.js';
 
@@ -35,18 +36,48 @@ export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 /** The recordings shipped with tableside: what the view offers to replay. */
 export const RECORDINGS_DIR = fileURLToPath(new URL('../../recordings/', import.meta.url));
 
+/** Database problems the live view can run without: it then runs on a scratch store in memory, recording nothing. */
+const LIVE_WITHOUT: ReadonlySet<string> = new Set([
+  'STORE_CORRUPT',
+  'STORE_UNWRITABLE',
+  'STORE_LOCKED',
+  'STORE_FULL',
+  'STORE_TOO_NEW',
+  'STORE_NOT_TABLESIDE',
+]);
+
+/**
+ * The session database — or, when it cannot be used, a scratch store in memory so that the live view still runs
+ * (the screen says recording has stopped, and the terminal says why and what to do).
+ */
+function openStore(dbPath: string, log: Logger): { store: SessionStore; unavailable: StoreError | null } {
+  try {
+    return { store: SessionStore.open(dbPath, { log: log.child({ module: 'store' }) }), unavailable: null };
+  } catch (err) {
+    if (!(err instanceof StoreError) || !LIVE_WITHOUT.has(err.code)) throw err;
+    log.error({ err }, 'the session database cannot be used: the live view runs, nothing is recorded');
+    process.stdout.write(
+      `\ntableside: NOT RECORDING. ${err.message}\n` +
+        '  The live view runs, but nothing is stored until this is fixed and tableside restarted.\n' +
+        '  A damaged database: `tableside restore BACKUP --db FILE`, or move the file away to start a new one.\n',
+    );
+    return { store: SessionStore.open(':memory:', { log: log.child({ module: 'store' }) }), unavailable: err };
+  }
+}
+
 /** Runs until SIGINT/SIGTERM or, with `exitWhenSourceEnds`, until the source ends. */
 export async function serve(source: HeartRateSource, options: ServeOptions, log: Logger = createLogger()) {
   // The token and the certificate first: a problem with either stops the start before anything is opened.
   const reach = await prepareReach(options);
   const dbPath = options.db ?? defaultDbPath();
-  const store = SessionStore.open(dbPath, { log: log.child({ module: 'store' }) });
+  const { store, unavailable } = openStore(dbPath, log);
   const daemon = new Daemon({
     store,
     source,
     log: log.child({ module: 'daemon' }),
     demo: options.demo,
     autoSession: options.autoSession,
+    ...(unavailable === null ? {} : { recordingUnavailable: unavailable.code }),
     ...(options.streams === undefined ? {} : { streams: options.streams }),
   });
   const catalog = new SourceCatalog({

@@ -56,6 +56,11 @@ export interface DaemonDeps {
   readonly streams?: readonly StreamSpec[];
   /** start a session as soon as the source starts (demo, replay, simulate) */
   readonly autoSession?: { clientLabel: string; therapistNote: string };
+  /**
+   * The session database could not be opened (its StoreError code): the store given is a scratch one, and the
+   * daemon never says it is recording.
+   */
+  readonly recordingUnavailable?: string;
 }
 
 export class Daemon {
@@ -69,6 +74,7 @@ export class Daemon {
 
   constructor(private readonly deps: DaemonDeps) {
     this.rolling = { ...ROLLING_DEFAULTS, ...deps.rolling };
+    this.recording = deps.recordingUnavailable === undefined;
     const daemon = this;
     this.host = {
       store: deps.store,
@@ -162,7 +168,8 @@ export class Daemon {
       sourceLabel: client.source.label,
       stream: CLIENT_STREAM,
     });
-    this.recording = true; // a store that failed during an earlier session gets a new chance
+    // A store that failed during an earlier session gets a new chance; a scratch store never counts as recording.
+    this.recording = this.deps.recordingUnavailable === undefined;
     client.record(session);
     for (const stream of this.streamsById.values()) {
       if (stream === client || stream.sourceEnded) continue;

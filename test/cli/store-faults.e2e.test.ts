@@ -1,13 +1,15 @@
 /**
  * The store failing under the real `tableside` process: the daemon keeps running and keeps the live view going over a
- * real WebSocket, and a damaged database is refused at start with words that say what to do. (`npm test` builds dist/
+ * real WebSocket, and with a damaged database at start the live view runs without recording, with words that say what
+ * to do. (`npm test` builds dist/
  * first; the faults under the in-process daemon, one by one, are in test/server/store-faults.test.ts.)
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { SessionStore } from '../../src/store/session-store.js';
-import { exited, openViewer, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
+import { exited, openViewer, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { damagePages, holdWriteLock } from '../helpers/disk-faults.js';
 
 const RECORDING = 'recordings/bartels_rest_rri.txt';
@@ -68,7 +70,7 @@ describe('the store failing under tableside replay (real process, real socket, r
     }
   }, 60_000);
 
-  it('refuses a damaged database at start, saying how to get the data back', async () => {
+  it('with a damaged database the live view still runs, says nothing is recorded and how to get the data back', async () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
     const db = join(dir.path, 't.db');
@@ -94,14 +96,22 @@ describe('the store failing under tableside replay (real process, real socket, r
     store.close();
     damagePages(db);
 
-    const result = await runCliResult(['replay', RECORDING, '--speed', 'max', '--exit', '--db', db, '--port', '0']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      new RegExp(
-        `^tableside: ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a readable database \\(.*\\) while opening\\. ` +
-          'Move the file aside \\(a new database is created in its place\\) or restore a backup \\(tableside restore ' +
-          'FILE\\)\\.\\n$',
-      ),
-    );
+    const before = readFileSync(db);
+
+    // The live view still runs — on nothing stored — and says so; the damaged file is left as it was.
+    const daemon = await startDaemon(['replay', RECORDING, '--speed', '50', '--db', db]);
+    cleanups.push(() => daemon.child.kill('SIGKILL'));
+    const { ws, messages } = await openViewer(daemon.url);
+    cleanups.push(() => ws.terminate());
+    await waitFor(() => messages.filter((m) => m.type === 'beat').length > 20, 20_000, '20 live beats');
+    expect(messages[0]).toMatchObject({ type: 'hello', recording: false });
+    const health = (await (await fetch(`${daemon.url}api/health`)).json()) as { recording: boolean };
+    expect(health.recording).toBe(false);
+    const out = daemon.output();
+    expect(out).toContain(`tableside: NOT RECORDING. ${db}: not a readable database`);
+    expect(out).toMatch(/or restore a backup \(tableside restore FILE\)/);
+    daemon.child.kill('SIGTERM');
+    expect(await exited(daemon.child)).toBe(0);
+    expect(readFileSync(db).equals(before)).toBe(true);
   });
 });
