@@ -192,6 +192,7 @@ function render(d) {
     `${session.sourceKind}: ${session.sourceLabel}${session.device && !session.device.name.includes(session.sourceLabel) ? ` (${session.device.name})` : ''}`,
     session.status,
   ].join(' · ');
+  renderStreams(session);
   $('therapist-note').hidden = !session.therapistNote;
   $('therapist-note').textContent = session.therapistNote;
   $('overview').textContent = overview(summary);
@@ -230,6 +231,33 @@ function render(d) {
   $('report').hidden = false;
   $('report-status').hidden = true;
   buildCharts();
+}
+
+/** A session recorded from two straps: a link to the other strap's report. */
+async function renderStreams(session) {
+  const line = $('streams-line');
+  try {
+    const { sessions } = await api.sessions();
+    const others = sessions.filter((s) =>
+      session.groupId === null
+        ? s.groupId === session.id
+        : s.id === session.groupId || (s.groupId === session.groupId && s.id !== session.id),
+    );
+    if (others.length === 0) return;
+    const who = (s) => (s.stream === 'client' ? "the client's strap" : `the ${s.stream}'s strap`);
+    line.replaceChildren(
+      document.createTextNode(`This report is ${who(session)}. Recorded with it: `),
+      ...others.flatMap((s, i) => {
+        const a = el('a', `${who(s)} (session ${s.id})`);
+        a.href = `/sessions/${s.id}`;
+        return i === 0 ? [a] : [document.createTextNode(', '), a];
+      }),
+      document.createTextNode('.'),
+    );
+    line.hidden = false;
+  } catch {
+    // the list cannot be read: the report stands on its own
+  }
 }
 
 async function load() {

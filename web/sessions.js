@@ -22,17 +22,37 @@ function link(href, text, label) {
   return a;
 }
 
+/** A second strap's session (the therapist's) right below the session it was recorded with. */
+function withStreams(sessions) {
+  const companions = new Map();
+  for (const s of sessions) {
+    if (s.groupId === null) continue;
+    companions.set(s.groupId, [...(companions.get(s.groupId) ?? []), s]);
+  }
+  const known = new Set(sessions.map((s) => s.id));
+  return sessions.flatMap((s) => {
+    if (s.groupId !== null && known.has(s.groupId)) return [];
+    return [s, ...(companions.get(s.id) ?? []).sort((a, b) => a.id - b.id)];
+  });
+}
+
+const streamWords = (stream) => (stream === 'therapist' ? 'Therapist' : stream);
+
 async function load() {
   try {
     const { sessions } = await api.sessions();
     const body = $('sessions').querySelector('tbody');
     body.replaceChildren(
-      ...sessions.map((s) => {
+      ...withStreams(sessions).map((s) => {
         const tr = document.createElement('tr');
         tr.dataset.session = String(s.id);
         const started = link(`/sessions/${s.id}`, localDateTime(s.startedAt), `Report of session ${s.id}`);
         cell(tr, [started]);
-        cell(tr, s.clientLabel || `Session ${s.id}`);
+        if (s.groupId === null) cell(tr, s.clientLabel || `Session ${s.id}`);
+        else {
+          tr.classList.add('companion');
+          cell(tr, `↳ ${streamWords(s.stream)}'s strap, with session ${s.groupId}`);
+        }
         const source = [document.createTextNode(s.sourceLabel)];
         if (isDemoSource(s.sourceKind)) {
           const badge = document.createElement('span');

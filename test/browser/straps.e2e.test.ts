@@ -123,6 +123,23 @@ describe.sequential('straps on the table-side screen (Chromium, real daemon)', (
       };
       expect(detail.phases.map((p) => p.kind)).toEqual(['baseline']);
     }
+    // The session list shows the therapist's strap below the client's session; each report links to the other.
+    const list = watch(await browser.newPage({ viewport: TABLET }));
+    await list.goto(new URL('/sessions', daemon.url).href);
+    await list.waitForSelector(`tr[data-session="${therapist?.id}"]`);
+    expect(
+      await list.locator('tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.session)),
+    ).toEqual([String(client?.id), String(therapist?.id)]);
+    expect(await list.locator(`tr[data-session="${therapist?.id}"] td`).nth(1).innerText()).toBe(
+      `↳ Therapist's strap, with session ${client?.id}`,
+    );
+    await list.goto(new URL(`/sessions/${client?.id}`, daemon.url).href);
+    await list.waitForSelector('#streams-line:not([hidden])');
+    expect(await list.locator('#streams-line').innerText()).toBe(
+      `This report is the client's strap. Recorded with it: the therapist's strap (session ${therapist?.id}).`,
+    );
+    await list.close();
+
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: screenshotPath('two-straps-therapist-phone.png') });
     // Upright on a phone the header keeps to three short rows (who, signal, straps and tools): under a sixth of the
