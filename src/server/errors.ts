@@ -10,6 +10,7 @@
  * | 403    | `HOST_REFUSED`                         | a `Host` that is not this daemon (DNS rebinding)             |
  * | 403    | `ORIGIN_REFUSED`                       | a command from a page of another site                        |
  * | 403    | `WS_ORIGIN_REFUSED`                    | `/ws` opened by a page from another site                     |
+ * | 426    | `WS_UPGRADE_REQUIRED`                  | a plain GET of `/ws`, without the WebSocket upgrade          |
  * | 429    | `TOKEN_RATE_LIMITED`                   | too many wrong access tokens from one address (access.ts)    |
  * | 404    | `SESSION_NOT_FOUND`, `MARKER_NOT_FOUND`, `ROUTE_NOT_FOUND` |                                          |
  * | 409    | `DAEMON_NOT_CURRENT`                   | a command for a session that is not the one recording        |

@@ -286,16 +286,10 @@ async function send(req: Request): Promise<{ url: string; res: LightMyRequestRes
   return { url, res };
 }
 
-/** Plain HTTP GETs of `/ws` that @fastify/websocket answers itself: 404 with an empty body, not our error shape. */
-let plainWsGets = 0;
 
 function checkRefusal(method: string, url: string, res: LightMyRequestResponse, what: string): void {
   if (res.statusCode < 400) return;
   if (method === 'HEAD') return;
-  if (url.split('?')[0] === '/ws' && method === 'GET' && res.statusCode === 404 && res.body === '') {
-    plainWsGets++;
-    return;
-  }
   const body = res.json() as Record<string, unknown>;
   expect(Object.keys(body).sort(), what).toEqual(['code', 'error', 'message', 'statusCode']);
   expect(body.statusCode, what).toBe(res.statusCode);
@@ -402,7 +396,6 @@ afterAll(() => {
       serverErrors: tally.serverErrors,
       ...Object.fromEntries(statuses.map(([s, n]) => [`status${s}`, n])),
       codes: codes.join(' '),
-      plainHttpGetsOfWs: plainWsGets,
       seed: SEED,
     },
   });

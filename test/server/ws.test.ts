@@ -225,6 +225,13 @@ describe('what a viewer sends', () => {
     same.terminate();
   });
 
+  it('answers a plain GET of /ws (no upgrade) with 426 in the API error shape', async () => {
+    r = await rig({ source: simulatedSource({ seed: 2, durationS: 600, speed: 1 }) });
+    const res = await r.app.inject({ method: 'GET', url: '/ws' });
+    expect(res.statusCode).toBe(426);
+    expect(res.json()).toMatchObject({ statusCode: 426, code: 'WS_UPGRADE_REQUIRED' });
+  });
+
   it('answerViewer is a pure function of the frame', () => {
     expect(answerViewer('{"type":"ping","extra":1}')).toEqual({ type: 'pong' });
     expect(answerViewer('')).toMatchObject({ code: 'WS_BAD_MESSAGE' });

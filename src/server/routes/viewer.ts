@@ -12,10 +12,18 @@ import type { ErrorMessage, PongMessage } from '../protocol.js';
 export const VIEWER_MAX_PAYLOAD_BYTES = 4096;
 
 export function viewerRoutes(app: FastifyInstance, daemon: Daemon): void {
-  app.get<{ Querystring: { stream?: string } }>(
-    '/ws',
-    { websocket: true, onRequest: refuseForeignOrigin, preValidation: requireKnownStream(daemon) },
-    (socket, request) => {
+  app.route<{ Querystring: { stream?: string } }>({
+    method: 'GET',
+    url: '/ws',
+    onRequest: refuseForeignOrigin,
+    preValidation: requireKnownStream(daemon),
+    // A plain GET (a browser tab, curl without the upgrade headers) gets an answer in the API's own shape.
+    handler: async (_request, reply) =>
+      reply
+        .code(426)
+        .header('upgrade', 'websocket')
+        .send(errorBody(426, 'WS_UPGRADE_REQUIRED', '/ws is the live view\'s WebSocket: open it with a WebSocket client')),
+    wsHandler: (socket, request) => {
       const hub = daemon.hubFor(request.query.stream ?? CLIENT_STREAM);
       // The stream was there a moment ago (preValidation); if it has just been removed, say so and close.
       if (!hub) {
@@ -26,7 +34,7 @@ export function viewerRoutes(app: FastifyInstance, daemon: Daemon): void {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answerViewer(data)));
       });
     },
-  );
+  });
 }
 
 /** `/ws?stream=ID` follows one stream (one strap); an unknown one is refused before the upgrade, with a 404. */
