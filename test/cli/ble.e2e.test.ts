@@ -1,20 +1,9 @@
-/**
- * `tableside start` and `tableside scan` as a user runs them: the real CLI (bin/tableside.js, built in dist/) in its
- * own process, the real noble stack, a real SQLite file and a real WebSocket. Only the radio is virtual: the process
- * is started with `--require src/ble/virtual-h10/preload.cjs` and TABLESIDE_VIRTUAL_H10, which put a virtual Polar
- * H10 behind a virtual HCI controller (shared/docs/ble.md §4). Without the preload, this machine has no Bluetooth
- * adapter at all, which is the other case tested here.
- *
- * The strap keeps a journal (one JSON line per notification it sent, per beat it lost while nobody listened): the
- * stored session is compared with what the strap sent, not with what tableside says it received.
- */
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRrFile } from '../../src/io/rr-file.js';
-import { CLI, exited, openViewer, runCli, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
+import { exited, openViewer, runCli, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { readJournal, ticksToMs, virtualH10Env } from '../helpers/virtual-strap.js';
 
 const REPORT_MODULES = fileURLToPath(new URL('../ble/fixtures/report-loaded-modules.cjs', import.meta.url));
@@ -34,28 +23,6 @@ function scratch() {
 /** The environment of a process on this machine as it is: no adapter. */
 function noAdapterEnv(configDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { NODE_OPTIONS: '', TABLESIDE_VIRTUAL_H10: '', TABLESIDE_CONFIG_DIR: configDir, ...extra };
-}
-
-/** Runs the CLI to its end with `env` added; never rejects. */
-function runCliWith(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 async function health(url: string): Promise<{ status: { state: string; reason?: string; device?: { id: string } } }> {
@@ -273,7 +240,7 @@ describe('tableside start and scan without a Bluetooth adapter (this machine)', 
 
   it('scan exits with 1 and says what is missing', async () => {
     const dir = scratch();
-    const { code, stdout, stderr } = await runCliWith(['scan', '--seconds', '0.2'], noAdapterEnv(dir));
+    const { code, stdout, stderr } = await runCliResult(['scan', '--seconds', '0.2'], { env: noAdapterEnv(dir) });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/tableside: Bluetooth is not available: no Bluetooth adapter/);
@@ -290,7 +257,7 @@ describe('tableside scan on the virtual adapter', () => {
         { name: 'Polar H10 8AA87D20', rssi: -58, batteryPct: 87 },
       ],
     };
-    const { code, stdout } = await runCliWith(['scan', '--seconds', '0.3'], virtualH10Env(config, dir));
+    const { code, stdout } = await runCliResult(['scan', '--seconds', '0.3'], { env: virtualH10Env(config, dir) });
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^name\s+id\s+signal\s+battery$/);
@@ -298,7 +265,9 @@ describe('tableside scan on the virtual adapter', () => {
     expect(lines[2]).toMatch(/^Polar H10 1A2B3C4D\s+1A2B3C4D\s+-80 dBm\s+41 %$/);
     expect(stdout).toContain('tableside start --device 8AA87D20');
 
-    const json = await runCliWith(['scan', '--seconds', '0.3', '--no-battery', '--json'], virtualH10Env(config, dir));
+    const json = await runCliResult(['scan', '--seconds', '0.3', '--no-battery', '--json'], {
+      env: virtualH10Env(config, dir),
+    });
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual([
       { name: 'Polar H10 8AA87D20', id: '8AA87D20', address: 'ec:ea:02:85:d9:7a', rssi: -58 },
@@ -308,10 +277,9 @@ describe('tableside scan on the virtual adapter', () => {
 
   it('says "no straps found" and exits with 0 when none advertises', async () => {
     const dir = scratch();
-    const { code, stdout } = await runCliWith(
-      ['scan', '--seconds', '0.3'],
-      virtualH10Env({ strap: { advertising: false } }, dir),
-    );
+    const { code, stdout } = await runCliResult(['scan', '--seconds', '0.3'], {
+      env: virtualH10Env({ strap: { advertising: false } }, dir),
+    });
     expect(code).toBe(0);
     expect(stdout).toMatch(/^no straps found/);
   });
@@ -324,10 +292,9 @@ describe('replay and simulate never load noble (the CLI entry, as a process)', (
   ])('%s', async (_name, args) => {
     const dir = scratch();
     const report = join(dir, 'modules.json');
-    const { code } = await runCliWith(
-      [...args, '--db', join(dir, 't.db'), '--port', '0'],
-      noAdapterEnv(dir, { NODE_OPTIONS: `--require ${REPORT_MODULES}`, TABLESIDE_LOADED_MODULES_REPORT: report }),
-    );
+    const { code } = await runCliResult([...args, '--db', join(dir, 't.db'), '--port', '0'], {
+      env: noAdapterEnv(dir, { NODE_OPTIONS: `--require ${REPORT_MODULES}`, TABLESIDE_LOADED_MODULES_REPORT: report }),
+    });
     expect(code).toBe(0);
     expect(JSON.parse(readFileSync(report, 'utf8'))).toEqual([]);
   });

@@ -8,10 +8,9 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/pipeline/events.js';
-import { StoreError } from '../../src/store/errors.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { canChattr, canMount, damagePages, holdWriteLock, makeImmutable, smallDisk } from '../helpers/disk-faults.js';
-import { beat, gap, metrics, NEW_SESSION, rowCounts, sample, status, tempDatabases } from './fixtures.js';
+import { beat, gap, metrics, NEW_SESSION, rowCounts, sample, status, storeError, tempDatabases } from './fixtures.js';
 
 const db = tempDatabases();
 beforeEach(db.setUp);
@@ -26,16 +25,6 @@ function batch(first: number, count: number): PipelineEvent[] {
     events.push(sample(i * 1000, new Uint8Array([0x10, 60, 0, 4]), [1000]), beat(i, i + 1), metrics(i, i + 1));
   }
   return events;
-}
-
-function storeError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StoreError);
-    return err as StoreError;
-  }
-  throw new Error('expected a StoreError');
 }
 
 /** A store with a session holding 10 beats, and the message prefix of a refused 12-beat batch. */

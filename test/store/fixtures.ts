@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { expect } from 'vitest';
 import type { LiveMetrics, LiveQuality } from '../../src/hrv/rolling.js';
 import type { BeatKind } from '../../src/hrv/types.js';
 import type { BeatEvent, GapEvent, MetricsEvent, SampleEvent, StatusChangeEvent } from '../../src/pipeline/events.js';
 import type { SourceStatus } from '../../src/sources/source.js';
+import { StoreError } from '../../src/store/errors.js';
 import { SessionStore, type StoreOptions } from '../../src/store/session-store.js';
 import type { NewSession } from '../../src/store/types.js';
 
@@ -141,4 +143,15 @@ export function rowCounts(
   } finally {
     raw.close();
   }
+}
+
+/** Runs `fn` expecting a StoreError and returns it. */
+export function storeError(fn: () => unknown): StoreError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(StoreError);
+    return err as StoreError;
+  }
+  throw new Error('expected a StoreError');
 }

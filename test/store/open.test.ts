@@ -2,25 +2,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError } from '../../src/store/errors.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/sql.js';
-import { beats, NEW_SESSION, tempDatabases } from './fixtures.js';
+import { beats, NEW_SESSION, storeError, tempDatabases } from './fixtures.js';
 
 const db = tempDatabases();
 beforeEach(db.setUp);
 afterEach(db.tearDown);
-
-/** Runs `fn` expecting a StoreError and returns it. */
-function storeError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StoreError);
-    return err as StoreError;
-  }
-  throw new Error('expected a StoreError');
-}
 
 /** Reads header values with a separate raw connection. */
 function header(path: string) {

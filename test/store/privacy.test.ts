@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/pipeline/events.js';
-import { StoreError } from '../../src/store/errors.js';
+import type { StoreError } from '../../src/store/errors.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sql.js';
 import type { NewSession } from '../../src/store/types.js';
@@ -20,6 +20,7 @@ import {
   SESSION_TABLES,
   sample,
   status,
+  storeError,
   tempDatabases,
 } from './fixtures.js';
 
@@ -72,16 +73,6 @@ function holds(bytes: Buffer): string[] {
   }
   if (bytes.includes(rrBytes())) found.push('the RR value as a REAL');
   return found;
-}
-
-function storeError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StoreError);
-    return err as StoreError;
-  }
-  throw new Error('expected a StoreError');
 }
 
 describe('deleting a session', () => {

@@ -22,7 +22,9 @@ export function viewerRoutes(app: FastifyInstance, daemon: Daemon): void {
       reply
         .code(426)
         .header('upgrade', 'websocket')
-        .send(errorBody(426, 'WS_UPGRADE_REQUIRED', '/ws is the live view\'s WebSocket: open it with a WebSocket client')),
+        .send(
+          errorBody(426, 'WS_UPGRADE_REQUIRED', "/ws is the live view's WebSocket: open it with a WebSocket client"),
+        ),
     wsHandler: (socket, request) => {
       const hub = daemon.hubFor(request.query.stream ?? CLIENT_STREAM);
       // The stream was there a moment ago (preValidation); if it has just been removed, say so and close.
