@@ -3,6 +3,9 @@
  *
  * Back-pressure: a viewer whose socket buffer grows beyond `SLOW_VIEWER_BYTES` (a tablet on weak Wi-Fi) stops
  * getting live messages; once its buffer drains it gets a fresh `hello` — the latest state, not an unbounded queue.
+ * A hello can itself be bigger than that (a long session's backfill: ~0.6 MB per hour of beats): the hub does not
+ * count the hello it queued against its viewer, or every hello would make the viewer "behind" again and earn it
+ * another one.
  */
 import type { WebSocket } from 'ws';
 import type { HelloMessage } from './protocol.js';
@@ -14,6 +17,8 @@ interface Viewer {
   readonly socket: WebSocket;
   /** skipped messages since it fell behind: it needs a fresh hello */
   behind: boolean;
+  /** bytes of the last hello while it may still be in the buffer (until the buffer is back under the limit), else 0 */
+  helloBytes: number;
 }
 
 export class ViewerHub {
@@ -27,12 +32,12 @@ export class ViewerHub {
 
   /** Registers a socket and sends it `hello` in the same turn, so nothing is missed or sent twice. */
   add(socket: WebSocket, onMessage: (data: string) => void): void {
-    const viewer: Viewer = { socket, behind: false };
+    const viewer: Viewer = { socket, behind: false, helloBytes: 0 };
     this.viewers.add(viewer);
     socket.on('close', () => this.viewers.delete(viewer));
     socket.on('error', () => this.viewers.delete(viewer));
     socket.on('message', (data, isBinary) => onMessage(isBinary ? '' : data.toString()));
-    socket.send(JSON.stringify(this.hello()));
+    this.sendHello(viewer);
   }
 
   /** Sends one message to every viewer that keeps up. */
@@ -44,19 +49,28 @@ export class ViewerHub {
 
   /** Sends a fresh hello to everyone (a session started or ended). */
   rehello(): void {
-    for (const viewer of this.viewers) viewer.socket.send(JSON.stringify(this.hello()));
+    for (const viewer of this.viewers) this.sendHello(viewer);
+  }
+
+  /** A fresh hello: everything so far, so a viewer that was behind is caught up. */
+  private sendHello(viewer: Viewer): void {
+    const text = JSON.stringify(this.hello());
+    viewer.behind = false;
+    viewer.helloBytes = Buffer.byteLength(text);
+    viewer.socket.send(text);
   }
 
   private sendTo(viewer: Viewer, text: string): void {
     const { socket } = viewer;
     if (socket.readyState !== socket.OPEN) return;
-    if (socket.bufferedAmount > SLOW_VIEWER_BYTES) {
+    const buffered = socket.bufferedAmount;
+    if (buffered <= SLOW_VIEWER_BYTES) viewer.helloBytes = 0;
+    if (buffered > SLOW_VIEWER_BYTES + viewer.helloBytes) {
       viewer.behind = true;
       return;
     }
     if (viewer.behind) {
-      viewer.behind = false;
-      socket.send(JSON.stringify(this.hello()));
+      this.sendHello(viewer);
       return;
     }
     socket.send(text);

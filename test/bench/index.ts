@@ -1,17 +1,44 @@
-/** `npm run bench`: prints speed and memory figures. Run from the project root (the script builds dist/ first). */
+/**
+ * `npm run bench`: prints speed and memory figures. Run from the project root (the script builds dist/ first).
+ * `npm run bench -- soak load` runs only the parts named (engine, daemon, ble, browser, soak, load).
+ */
 import { bleBenchmarks } from './ble.js';
 import { browserBenchmarks } from './browser.js';
 import { daemonBenchmarks } from './daemon.js';
 import { engineBenchmarks } from './engine.js';
+import { LOAD_SECONDS, LOAD_STRAPS, LOAD_VIEWERS_PER_STRAP, loadBenchmarks } from './load.js';
 import { printFigures } from './report.js';
+import { SOAK_HOURS, SOAK_SPEED, soakBenchmarks } from './soak.js';
 
-printFigures('HRV engine', await engineBenchmarks());
-printFigures('Daemon', await daemonBenchmarks());
-printFigures('Bluetooth (noble + virtual H10)', await bleBenchmarks());
+const PARTS = ['engine', 'daemon', 'ble', 'browser', 'soak', 'load'] as const;
+const asked = process.argv.slice(2);
+const unknown = asked.filter((p) => !(PARTS as readonly string[]).includes(p));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark part(s) ${unknown.join(', ')}: choose among ${PARTS.join(', ')}\n`);
+  process.exit(2);
+}
+const run = (part: (typeof PARTS)[number]) => asked.length === 0 || asked.includes(part);
 
-const browser = await browserBenchmarks();
-printFigures('Browser: beat-to-screen latency (Chromium, simulate --seed 3 --speed 1, 60 s)', browser.latency);
-printFigures(
-  'Browser: smoothness over a 2 h session (Chromium, simulate --seed 5 --duration 7200 --speed 60)',
-  browser.smoothness,
-);
+if (run('engine')) printFigures('HRV engine', await engineBenchmarks());
+if (run('daemon')) printFigures('Daemon', await daemonBenchmarks());
+if (run('ble')) printFigures('Bluetooth (noble + virtual H10)', await bleBenchmarks());
+
+if (run('browser')) {
+  const browser = await browserBenchmarks();
+  printFigures('Browser: beat-to-screen latency (Chromium, simulate --seed 3 --speed 1, 60 s)', browser.latency);
+  printFigures(
+    'Browser: smoothness over a 2 h session (Chromium, simulate --seed 5 --duration 7200 --speed 60)',
+    browser.smoothness,
+  );
+}
+
+if (run('soak')) {
+  printFigures(`Soak: ${SOAK_HOURS} h of one table at ${SOAK_SPEED}× real time, 4 viewers`, await soakBenchmarks());
+}
+if (run('load')) {
+  printFigures(
+    `Load: ${LOAD_STRAPS} simulated straps and ${LOAD_STRAPS * LOAD_VIEWERS_PER_STRAP} viewers, real time, ` +
+      `${LOAD_SECONDS} s`,
+    await loadBenchmarks(),
+  );
+}
