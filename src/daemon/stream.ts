@@ -9,7 +9,7 @@
  * Each stream keeps its own beat time (its first sample is t = 0) and its own baseline; the daemon sets phases and
  * markers on every stream of a session at that stream's latest beat.
  */
-import { type Observable, type Subscription, share } from 'rxjs';
+import { type Observable, Subject, type Subscription, share, takeUntil } from 'rxjs';
 import type { RollingOptions } from '../hrv/rolling.js';
 import type { PipelineEvent } from '../pipeline/events.js';
 import { withLiveMetrics } from '../pipeline/metrics.js';
@@ -61,6 +61,8 @@ export interface Recording {
   readonly batcher: CommitBatcher;
   /** the pipeline; null only while `subscribe()` is still returning */
   subscription: Subscription | null;
+  /** completes the pipeline's input, so the artefact layer's last beats get their metrics before the end */
+  readonly end$: Subject<void>;
   lastBeatTS: number;
   latest: MetricsMessage | null;
   /** the latest finished baseline phase's reference, or null */
@@ -169,12 +171,14 @@ export class Stream {
         (err) => this.host.storeFailed(err),
       ),
       subscription: null,
+      end$: new Subject<void>(),
       lastBeatTS: 0,
       latest: null,
       baseline: null,
     };
     this.active = recording;
-    recording.subscription = events$.pipe(toBeatTimeline(), withLiveMetrics(rolling)).subscribe({
+    const pipeline$ = events$.pipe(takeUntil(recording.end$), toBeatTimeline(), withLiveMetrics(rolling));
+    recording.subscription = pipeline$.subscribe({
       next: (e) => recording.batcher.push(e),
       error: (err) => {
         log.error({ err, session: session.id, stream: this.id }, 'pipeline failed');
@@ -192,6 +196,10 @@ export class Stream {
     const recording = this.active;
     if (!recording) return null;
     this.active = null;
+    // Completing the input flushes the pipeline: the beats the artefact layer still held get their metrics (stored
+    // and published with the rest) instead of being dropped. `active` is already null, so the completion does not
+    // come back here as the end of a replay.
+    recording.end$.next();
     recording.subscription?.unsubscribe();
     recording.batcher.flush();
     try {
@@ -255,7 +263,7 @@ export class Stream {
     const { store } = this.host;
     const id = recording.session.id;
     const beats = store.getBeats(id);
-    const metrics = store.getMetrics(id);
+    const metrics = store.getMetricsTrend(id);
     const session = store.getSession(id) ?? recording.session;
     return {
       session: sessionInfo(session),

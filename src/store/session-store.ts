@@ -19,6 +19,7 @@ import {
   type BeatRow,
   type MarkerRow,
   type MetricsRow,
+  type MetricsTrendRow,
   MIGRATIONS,
   type PhaseRow,
   prepareStatements,
@@ -312,6 +313,12 @@ export class SessionStore {
     return this.run(`reading the metrics of session ${sessionId}`, () =>
       (range ? s.metricsRange.all(sessionId, fromS(range), toS(range)) : s.metricsList.all(sessionId)).map(toMetrics),
     );
+  }
+
+  /** The figures a chart of the session draws, per beat in order: no quality (the viewer's backfill). */
+  getMetricsTrend(sessionId: number): MetricsTrendRow[] {
+    const s = this.statements();
+    return this.run(`reading the metrics of session ${sessionId}`, () => s.metricsTrend.all(sessionId));
   }
 
   /** Metrics one at a time; same rules as `iterateBeats`. */

@@ -213,6 +213,10 @@ export interface MetricsRow {
   correctedPct: number;
   qualityJson: string;
 }
+export type MetricsTrendRow = Pick<
+  MetricsRow,
+  'tS' | 'meanHrBpm' | 'rmssdMs' | 'lnRmssd' | 'hfMs2' | 'lfMs2' | 'respirationRateBpm' | 'correctedPct'
+>;
 export interface PhaseRow {
   id: number;
   sessionId: number;
@@ -332,6 +336,12 @@ export function prepareStatements(db: Database) {
         hf_peak_hz, respiration_bpm, corrected_pct, quality_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     metricsList: p<Id, MetricsRow>(`SELECT ${METRICS} FROM metrics WHERE session_id = ? ORDER BY seq`),
+    /** What a viewer's backfill draws: no quality JSON to read and parse (half the cost of a long session's hello). */
+    metricsTrend: p<Id, MetricsTrendRow>(
+      `SELECT t_s AS tS, mean_hr_bpm AS meanHrBpm, rmssd_ms AS rmssdMs, ln_rmssd AS lnRmssd, hf_ms2 AS hfMs2,
+        lf_ms2 AS lfMs2, respiration_bpm AS respirationRateBpm, corrected_pct AS correctedPct
+        FROM metrics WHERE session_id = ? ORDER BY seq`,
+    ),
     metricsRange: p<Range, MetricsRow>(
       `SELECT ${METRICS} FROM metrics WHERE session_id = ? AND t_s >= ? AND t_s < ? ORDER BY t_s, seq`,
     ),

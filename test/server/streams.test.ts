@@ -220,3 +220,21 @@ describe('choosing a source from the view', () => {
     expect(res.json()).toMatchObject({ statusCode: 409, code: 'SOURCE_FIXED' });
   });
 });
+
+describe('ending a session by hand', () => {
+  it('gives the last beats their metrics: every stored beat has its metrics row', async () => {
+    r = await rig({ source: await replaySource(50), autoSession: { clientLabel: 'end', therapistNote: '' } });
+    r.daemon.start();
+    const viewer = await r.connect();
+    await viewer.untilBeats(60);
+    const id = r.daemon.currentSessionId as number;
+    const end = await r.app.inject({ method: 'POST', url: `/api/sessions/${id}/end`, payload: {} });
+    expect(end.statusCode).toBe(200);
+    const beats = r.store.getBeats(id);
+    const metrics = r.store.getMetrics(id);
+    expect(beats.length).toBeGreaterThanOrEqual(60);
+    expect(metrics.map((m) => m.seq)).toEqual(beats.map((b) => b.seq));
+    // and every beat is classified, as the artefact layer does at the end of a file
+    expect(beats.filter((b) => b.kind === null)).toEqual([]);
+  });
+});
