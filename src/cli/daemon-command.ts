@@ -36,10 +36,13 @@ export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 /** The recordings shipped with tableside: what the view offers to replay. */
 export const RECORDINGS_DIR = fileURLToPath(new URL('../../recordings/', import.meta.url));
 
-/** Database problems the live view can run without: it then runs on a scratch store in memory, recording nothing. */
+/**
+ * Problems of an existing database the live view can run without: it then runs on a scratch store in memory,
+ * recording nothing. A path that cannot be written at all (STORE_UNWRITABLE: a typo in --db, a folder without
+ * permission) stops the start instead: that is fixed at once by passing another --db.
+ */
 const LIVE_WITHOUT: ReadonlySet<string> = new Set([
   'STORE_CORRUPT',
-  'STORE_UNWRITABLE',
   'STORE_LOCKED',
   'STORE_FULL',
   'STORE_TOO_NEW',
