@@ -6,8 +6,9 @@
  * - `sourceTimeMs`: time on the source's own clock — the wall clock for a live strap, the recorded arrival time for a
  *   replay, the simulated time for the simulated strap. The beat timeline uses it (after a gap it re-anchors beat
  *   time to it), so a replay at any speed produces the same beat times and the same metrics.
- * - `receivedAtMs`: the wall-clock time the event entered the daemon (Date.now()), for latency figures and for the
- *   viewer's "time since last beat". It never enters a metric.
+ * - `receivedAtMs`: the wall-clock time (ms since the epoch) the event entered the daemon, for latency figures and
+ *   for the viewer's "time since last beat": Date.now() for a strap, `preciseNowMs()` (the same clock with
+ *   sub-millisecond steps) for replay and simulated sources. It never enters a metric.
  */
 import type { Observable } from 'rxjs';
 
