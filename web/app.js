@@ -837,8 +837,9 @@ function fillSourceChoices(straps) {
     ...choices,
   );
   if ([...$('therapist-choice').options].some((o) => o.value === before)) $('therapist-choice').value = before;
-  // On a screen following the therapist's strap, the first list is that strap: the second one is not needed.
-  $('therapist-choice').disabled = STREAM === 'therapist';
+  // On a screen following another strap (the therapist's), the first list is that strap; the second is not needed.
+  setText($('source-choice-label'), STREAM === 'client' ? "Client's strap" : `${streamWords(STREAM)}'s strap`);
+  $('therapist-choice').disabled = STREAM !== 'client';
 }
 
 async function scanForStraps() {

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { defaultDbPath } from '../daemon/paths.js';
 import { type ExportFormat, exportSession, loadSessionRows } from '../io/session-export.js';
 import { SessionStore } from '../store/session-store.js';
+import type { StoredSession } from '../store/types.js';
 import { clock } from './format.js';
 
 function withStore<T>(db: string | undefined, fn: (store: SessionStore) => T): T {
@@ -31,10 +32,15 @@ export function sessionsCommand(opts: { db?: string; json?: boolean }) {
     for (const s of sessions) {
       process.stdout.write(
         `${String(s.id).padStart(4)}  ${s.startedAt.slice(0, 19).replace('T', ' ').padEnd(20)}${clock(s.durationS).padStart(9)}` +
-          `${String(s.beatCount).padStart(8)}  ${s.status.padEnd(12)} ${s.clientLabel}\n`,
+          `${String(s.beatCount).padStart(8)}  ${s.status.padEnd(12)} ${who(s)}\n`,
       );
     }
   });
+}
+
+/** The client label; for a second strap's session, whose strap it is and the session it was recorded with. */
+function who(s: StoredSession): string {
+  return s.groupId === null ? s.clientLabel : `${s.stream}'s strap, with session ${s.groupId}`;
 }
 
 export function exportCommand(id: number, opts: { db?: string; format: ExportFormat; out?: string }) {

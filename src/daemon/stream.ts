@@ -149,11 +149,13 @@ export class Stream {
   /** Another source from now on: the old one is stopped, the new one started. Not while recording. */
   replaceSource(next: StreamSource): void {
     if (this.active) throw new Error(`stream ${this.id}: end the recording before replacing the source`);
+    const started = this.events$ !== null;
     this.stopSource();
     this.current = next;
     this.statusNow = null;
     this.ended = false;
-    this.start();
+    // A daemon that has not started yet starts every stream's source itself.
+    if (started) this.start();
   }
 
   /** Records this stream into `session` from now on. */

@@ -113,6 +113,11 @@ describe('tableside start with the client and the therapist each wearing a strap
     const companion = sessions.find((s) => s.stream === 'therapist');
     expect(main).toMatchObject({ groupId: null, status: 'ended' });
     expect(companion).toMatchObject({ groupId: main?.id, status: 'ended' });
+    // The plain listing says whose strap a companion session is.
+    const listing = await runCli(['sessions', '--db', db]);
+    expect(listing).toMatch(
+      new RegExp(`^\\s*${companion?.id} .* ended\\s+therapist's strap, with session ${main?.id}$`, 'm'),
+    );
     const exported = async (id: number) =>
       (await runCli(['export', String(id), '--format', 'rr', '--db', db])).trim().split('\n').map(Number);
     expect(await exported(main?.id as number)).toEqual(sentRrMs(clientJournal));
