@@ -153,6 +153,10 @@ function signalState(now = performance.now()) {
     default:
       break;
   }
+  // Connected and notifying, but giving no beats, and the strap's status says why (no RR intervals).
+  if (s.state === 'live' && s.reason && (state.lastBeatAt === null || now - state.lastBeatAt > STALE_AFTER_MS)) {
+    return { key: 'stale', text: `No beats: ${s.reason}` };
+  }
   if (state.lastBeatAt === null) return { key: 'stale', text: 'Stale: waiting for the next beat' };
   const ageMs = now - state.lastBeatAt;
   if (s.state === 'stale' || ageMs > STALE_AFTER_MS) {

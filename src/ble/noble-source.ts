@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { Observable } from 'rxjs';
 import type { DeviceInfo, HeartRateSource, SourceEvent, SourceState, SourceStatus } from '../sources/source.js';
 import type { CharacteristicLike, NobleLike, PeripheralLike, ServiceLike } from './noble-types.js';
+import { decodeHeartRateMeasurement, isHrmError } from './hrm.js';
 import { Radio } from './radio.js';
 import { bleSourceClock } from './source-clock.js';
 import {
@@ -55,6 +56,17 @@ const BODY_SENSOR_LOCATIONS = ['other', 'chest', 'wrist', 'finger', 'hand', 'ear
 
 /** Connected and subscribed, but no notification for this long: the values shown are not current. Straps notify ~1 Hz. */
 export const STALE_AFTER_MS = 3_000;
+/**
+ * This many notifications in a row without an RR interval (about 10 s on a strap notifying once a second) and the
+ * status says so: a strap that sends only heart rate (or has RR switched off) keeps its link alive without ever giving
+ * a beat, and the screen must say why rather than wait. Real straps send 0–3 RR per notification and hold late RR
+ * back for a few seconds, so a short run without RR is normal.
+ */
+export const NO_RR_AFTER_NOTIFICATIONS = 10;
+/** The status reason while a live strap sends no RR intervals. */
+export const NO_RR_REASON =
+  'the strap sends heart rate but no RR intervals, and HRV needs them: check that RR (or "HRV") is on in its settings, ' +
+  'or use a strap that sends RR';
 /** Delay before the first reconnect attempt, and after any attempt that got live. */
 export const RECONNECT_BACKOFF_MIN_MS = 1_000;
 /** Longest delay between attempts that keep failing (doubling from the minimum). */
@@ -249,6 +261,8 @@ class StrapSession {
   private stale = false;
   /** the strap that went live, when none was asked for: reconnects look for it only */
   private pinned: string | undefined;
+  /** notifications in a row without an RR interval; at NO_RR_AFTER_NOTIFICATIONS the status says so */
+  private withoutRr = 0;
 
   constructor(
     private readonly options: NobleSourceOptions,
@@ -383,11 +397,17 @@ class StrapSession {
     this.status('disconnected', reason);
   }
 
+  /** Why a live strap gives no beats, if it does not: no RR intervals for a while. */
+  private liveReason(): string | undefined {
+    return this.withoutRr >= NO_RR_AFTER_NOTIFICATIONS ? NO_RR_REASON : undefined;
+  }
+
   /** Subscribed (or the first notification came even before the subscription was confirmed). */
   private goLive(attempt: Attempt): void {
     if (attempt.wasLive) return;
     attempt.wasLive = true;
     this.stale = false;
+    this.withoutRr = 0;
     this.status('live');
     this.armStale();
   }
@@ -395,10 +415,13 @@ class StrapSession {
   private onNotification(data: Buffer): void {
     if (this.stopped) return;
     const stamp = this.stamp();
-    if (this.stale) {
-      this.stale = false;
-      this.status('live');
-    }
+    const m = decodeHeartRateMeasurement(data);
+    // An RR of 0 ticks is no interval either (the timeline refuses it).
+    const carriesRr = !isHrmError(m) && m.rrTicks.some((t) => t > 0);
+    this.withoutRr = carriesRr ? 0 : this.withoutRr + 1;
+    this.stale = false;
+    // (status() says nothing when neither the state nor the reason changed)
+    this.status('live', this.liveReason());
     this.armStale();
     this.emit({ type: 'notification', ...stamp, payload: Uint8Array.from(data) });
   }

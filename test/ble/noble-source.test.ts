@@ -5,7 +5,7 @@
  */
 import './harness.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadFreshNoble, scanStraps } from '../../src/ble/noble-source.js';
+import { loadFreshNoble, NO_RR_AFTER_NOTIFICATIONS, NO_RR_REASON, scanStraps } from '../../src/ble/noble-source.js';
 import { HCI_STATUS, useVirtualController, VirtualController } from '../../src/ble/virtual-h10/index.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { FAST_TIMING, type SourceRun, sleepMs, startSource } from './harness.js';
@@ -57,6 +57,30 @@ describe('noble source against the virtual H10', () => {
       model: 'H10',
       firmware: '5.0.0',
     });
+  });
+
+  it('says so, once, when a live strap sends heart rate without RR intervals', async () => {
+    // 12 RR values, then heart rate alone (whenRrEnd 'stop'), notification after notification.
+    const r = start({ straps: [{ rrTicks: RR_TICKS.slice(0, 12), whenRrEnd: 'stop' }] });
+    await r.untilState('live');
+    await r.tickUntilRr(12);
+    const hrOnly = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const before = r.notificationCount;
+        r.controller.tick();
+        await r.until((x) => x.notificationCount > before, 'a notification', 1000);
+      }
+    };
+    // A few notifications without RR are normal (late RR): nothing is said.
+    await hrOnly(NO_RR_AFTER_NOTIFICATIONS - 2);
+    expect(r.statuses.filter((s) => s.reason === NO_RR_REASON)).toEqual([]);
+    await hrOnly(4);
+    const told = r.statuses.filter((s) => s.reason === NO_RR_REASON);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({ state: 'live', device: { id: '8AA87D20' } });
+    // The reason is said once, not with every notification.
+    await hrOnly(3);
+    expect(r.statuses.filter((s) => s.reason === NO_RR_REASON)).toHaveLength(1);
   });
 
   it('keeps order and values when the strap delivers RR late, in bursts', async () => {

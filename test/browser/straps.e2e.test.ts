@@ -89,6 +89,25 @@ describe.sequential('straps on the table-side screen (Chromium, real daemon)', (
     await page.close();
   }, 60_000);
 
+  it('says why there are no beats when a live strap sends heart rate without RR intervals', async () => {
+    // 20 RR values, then heart rate alone: the link stays up and notifications keep coming, but no beat.
+    const config = {
+      speed: 10,
+      strap: { recording: 'recordings/bartels_rest_rri.txt', beats: 20, whenRrEnd: 'stop' },
+    };
+    const daemon = await start(['start', '--db', join(dir.path, 'no-rr.db')], virtualH10Env(config, dir.path));
+    const page = watch(await browser.newPage({ viewport: TABLET }));
+    await page.goto(daemon.url);
+    expect(await signalBecomes(page, 'live')).toBe('Live');
+    const words = await signalBecomes(page, 'stale', 20_000);
+    expect(words).toBe(
+      'No beats: the strap sends heart rate but no RR intervals, and HRV needs them: check that RR (or "HRV") is on ' +
+        'in its settings, or use a strap that sends RR',
+    );
+    await page.screenshot({ path: screenshotPath('strap-no-rr-tablet.png') });
+    await page.close();
+  }, 60_000);
+
   it('follows either strap when client and therapist each wear one', async () => {
     const daemon = await start(['simulate', '--therapist', '--speed', '5', '--db', join(dir.path, 'two.db')]);
     const page = watch(await browser.newPage({ viewport: TABLET }));
