@@ -125,6 +125,21 @@ describe('the viewer socket on a replay', () => {
       expect(hello.session.metrics.tS[i]).toBe(ref.tS[i]);
     });
 
+    // The hello's backfill is what the store holds for those beats, kinds included (a kind the artefact layer had not
+    // yet given when the hello was made is null there).
+    const stored = rig.store.getBeats(hello.session.session.id).slice(0, hello.session.beats.seq.length);
+    expect(hello.session.beats.seq).toEqual(stored.map((b) => b.seq));
+    expect(hello.session.beats.tS).toEqual(stored.map((b) => b.tS));
+    expect(hello.session.beats.gapBefore).toEqual(stored.map((b) => b.gapBefore));
+    const kinds = hello.session.beats.kind as (string | null)[];
+    expect(kinds.filter((k) => k === null).length).toBeLessThanOrEqual(4);
+    kinds.forEach((k, i) => {
+      if (k !== null) expect(k).toBe(stored[i].kind);
+    });
+    const storedMetrics = rig.store.getMetrics(hello.session.session.id).slice(0, hello.session.metrics.tS.length);
+    expect(hello.session.metrics.correctedPct).toEqual(storedMetrics.map((m) => m.correctedPct));
+    expect(hello.session.metrics.hfMs2).toEqual(storedMetrics.map((m) => m.hfMs2));
+
     await late.untilSessionEnded();
     const seen = beatsSeen(late);
     expect(seen.rrMs).toEqual(fileRr);
