@@ -39,19 +39,32 @@ export class RealFft {
    * @param input exactly `size` real samples (pad with zeros yourself)
    * @param maxBin last bin wanted, ≤ size / 2
    * @param out receives maxBin + 1 values
+   * @param scale optional factor per bin (≥ maxBin + 1 values): out[k] = |X[k]|²·scale[k], the same two roundings as
+   *   scaling afterwards, without a second pass over `out`
    */
-  powerSpectrum(input: Float64Array, maxBin: number, out: Float64Array): Float64Array {
+  powerSpectrum(input: Float64Array, maxBin: number, out: Float64Array, scale?: Float64Array): Float64Array {
     if (input.length !== this.size) throw new RangeError(`input must hold ${this.size} samples, got ${input.length}`);
     if (!Number.isInteger(maxBin) || maxBin < 0 || maxBin > this.nyquistBin) {
       throw new RangeError(`maxBin must be an integer in 0…${this.nyquistBin}, got ${maxBin}`);
     }
     if (out.length <= maxBin) throw new RangeError(`out must hold ${maxBin + 1} values, got ${out.length}`);
+    if (scale !== undefined && scale.length <= maxBin) {
+      throw new RangeError(`scale must hold ${maxBin + 1} values, got ${scale.length}`);
+    }
     const spectrum = this.#spectrum;
     this.#fft.realTransform(spectrum, input);
-    for (let k = 0; k <= maxBin; k++) {
-      const re = spectrum[2 * k];
-      const im = spectrum[2 * k + 1];
-      out[k] = re * re + im * im;
+    if (scale === undefined) {
+      for (let k = 0; k <= maxBin; k++) {
+        const re = spectrum[2 * k];
+        const im = spectrum[2 * k + 1];
+        out[k] = re * re + im * im;
+      }
+    } else {
+      for (let k = 0; k <= maxBin; k++) {
+        const re = spectrum[2 * k];
+        const im = spectrum[2 * k + 1];
+        out[k] = (re * re + im * im) * scale[k];
+      }
     }
     return out;
   }

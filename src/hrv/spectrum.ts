@@ -165,7 +165,8 @@ export class SegmentDensity {
   /** segmentSamples windowed values followed by zeros up to nfft (the zeros are never written) */
   readonly #padded: Float64Array;
   readonly #fft: RealFft;
-  readonly #densityScale: number;
+  /** per bin 0…maxBin: 1 / (fs·Σw²), doubled for every bin but DC and Nyquist (one-sided) */
+  readonly #binScale: Float64Array;
 
   constructor(optionsOrPlan: SpectrumOptions | SpectrumPlan = METHOD_B) {
     this.plan = planOf(optionsOrPlan);
@@ -179,7 +180,13 @@ export class SegmentDensity {
       windowPower += w * w;
     }
     this.#padded = new Float64Array(nfft);
-    this.#densityScale = 1 / (fsHz * windowPower);
+    const densityScale = 1 / (fsHz * windowPower);
+    const { maxBin } = this.plan;
+    const nyquistBin = nfft / 2;
+    this.#binScale = new Float64Array(maxBin + 1);
+    for (let k = 0; k <= maxBin; k++) {
+      this.#binScale[k] = k === 0 || k === nyquistBin ? densityScale : ONE_SIDED_FACTOR * densityScale;
+    }
   }
 
   /** Length a density array must have: bins 0…maxBin. */
@@ -192,7 +199,7 @@ export class SegmentDensity {
    * The segment's own mean is removed first (SciPy `detrend='constant'`).
    */
   compute(samples: Float64Array, offset: number, out: Float64Array): Float64Array {
-    const { segmentSamples, nfft } = this.plan.options;
+    const { segmentSamples } = this.plan.options;
     const { maxBin } = this.plan;
     if (!Number.isInteger(offset) || offset < 0 || offset + segmentSamples > samples.length) {
       throw new RangeError(`segment at ${offset} does not fit in ${samples.length} samples`);
@@ -204,13 +211,7 @@ export class SegmentDensity {
     const window = this.#window;
     for (let n = 0; n < segmentSamples; n++) padded[n] = (samples[offset + n] - mean) * window[n];
 
-    this.#fft.powerSpectrum(padded, maxBin, out);
-    const scale = this.#densityScale;
-    const nyquistBin = nfft / 2;
-    for (let k = 0; k <= maxBin; k++) {
-      out[k] *= k === 0 || k === nyquistBin ? scale : ONE_SIDED_FACTOR * scale;
-    }
-    return out;
+    return this.#fft.powerSpectrum(padded, maxBin, out, this.#binScale);
   }
 }
 
@@ -317,6 +318,16 @@ interface Breathing {
   slowBreathing: boolean;
 }
 
+/** A reading without a breathing rate. A module function, not a closure in `breathing`: that runs every 4 s live. */
+function noRate(
+  lfPeakHz: number | null,
+  respirationNote: string,
+  hfPeakHz: number | null = null,
+  slowBreathing = false,
+): Breathing {
+  return { lfPeakHz, hfPeakHz, respirationRateBpm: null, respirationNote, slowBreathing };
+}
+
 /**
  * The breathing reading (hrv-methods.md §6). The HF maximum is a breathing rate only when it is an interior maximum
  * of the band and not dwarfed by an LF peak. Slow breathing (RSA moved into LF) is recognised by an interior LF peak
@@ -331,36 +342,30 @@ function breathing(density: Float64Array, plan: SpectrumPlan): Breathing {
   const lfPeak = argMax(density, lfBins);
   const lfPeakHz = lfPeak > lfBins.first && lfPeak < lfBins.last && density[lfPeak] > 0 ? lfPeak * dfHz : null;
   const slowBreathingPeak = lfPeakHz !== null && SECONDS_PER_MINUTE * lfPeakHz >= slowBreathingMinBpm;
-  const none = (respirationNote: string, hfPeakHz: number | null = null, slowBreathing = false): Breathing => ({
-    lfPeakHz,
-    hfPeakHz,
-    respirationRateBpm: null,
-    respirationNote,
-    slowBreathing,
-  });
   const slowNote = `breathing slower than ${breathingMinBpm}/min: HF under-reads, trust RMSSD`;
 
   const peak = argMax(density, hfBins);
-  if (peak < 0) return none('the HF band holds no frequency bin');
-  if (!(density[peak] > 0)) return none('no HF power: no breathing peak');
+  if (peak < 0) return noRate(lfPeakHz, 'the HF band holds no frequency bin');
+  if (!(density[peak] > 0)) return noRate(lfPeakHz, 'no HF power: no breathing peak');
   if (peak === hfBins.first) {
     return slowBreathingPeak
-      ? none(slowNote, null, true)
-      : none('no breathing peak inside the HF band (maximum on its lower edge): HF not interpretable');
+      ? noRate(lfPeakHz, slowNote, null, true)
+      : noRate(lfPeakHz, 'no breathing peak inside the HF band (maximum on its lower edge): HF not interpretable');
   }
   if (peak === hfBins.last) {
-    return none(
+    return noRate(
+      lfPeakHz,
       `no breathing peak inside the HF band (maximum on its upper edge): breathing faster than ${breathingMaxBpm}/min or unresolved`,
     );
   }
   const peakHz = peak * dfHz;
   if (slowBreathingPeak && density[peak] < hfPeakMinFractionOfLfPeak * density[lfPeak]) {
-    return none(slowNote, peakHz, true);
+    return noRate(lfPeakHz, slowNote, peakHz, true);
   }
   const rateBpm = SECONDS_PER_MINUTE * peakHz;
-  if (rateBpm < breathingMinBpm) return none(slowNote, peakHz, true);
+  if (rateBpm < breathingMinBpm) return noRate(lfPeakHz, slowNote, peakHz, true);
   if (rateBpm > breathingMaxBpm)
-    return none(`breathing faster than ${breathingMaxBpm}/min: HF not interpretable`, peakHz);
+    return noRate(lfPeakHz, `breathing faster than ${breathingMaxBpm}/min: HF not interpretable`, peakHz);
   return { lfPeakHz, hfPeakHz: peakHz, respirationRateBpm: rateBpm, respirationNote: null, slowBreathing: false };
 }
 

@@ -39,12 +39,18 @@ export interface TimeDomain {
  * @param nnMs intervals, ms
  * @param linkedToPrevious optional: truthy at i when the difference nnMs[i] − nnMs[i−1] may be taken. Omitted: every
  *   consecutive pair is linked (a clean, gap-free series, or `--no-correction`).
+ * @param count use only the first `count` intervals (default: all), so a caller can pass reused scratch arrays
+ *   without making a view of them for every call
  */
 export function timeDomain(
   nnMs: ArrayLike<number>,
   linkedToPrevious?: ArrayLike<boolean | number>,
+  count: number = nnMs.length,
 ): TimeDomain | NotAvailable {
-  const n = nnMs.length;
+  if (!Number.isInteger(count) || count < 0 || count > nnMs.length) {
+    throw new RangeError(`count must be an integer in 0…${nnMs.length}, got ${count}`);
+  }
+  const n = count;
   if (n < 2) return { value: null, reason: `needs at least 2 intervals, got ${n}` };
 
   let sum = 0;

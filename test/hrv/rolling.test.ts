@@ -101,6 +101,21 @@ describe('rolling engine: artefacts, gaps, irregular rhythm', () => {
     expect(later.rmssdMs).toBeCloseTo(w.rmssd as number, 9);
   });
 
+  it('counts the beats and corrected beats of every RMSSD window as a walk over the window would', async () => {
+    const { rrMs } = await readRrFile('recordings/polar_h10_detectPVC_rr.csv');
+    const gapAt = [300];
+    const rows = runEngine(rrMs, {}, gapAt);
+    let runStartS = 0;
+    for (const row of rows) {
+      if (gapAt.includes(row.seq)) runStartS = row.tS - row.rrMs / 1000;
+      const fromS = Math.max(row.tS - 60, runStartS);
+      const inWindow = rows.filter((r) => r.tS > fromS && r.tS <= row.tS && r.tS - r.rrMs / 1000 >= runStartS - 1e-9);
+      const corrected = inWindow.filter((r) => r.kind !== 'normal').length;
+      expect(row.quality.beatsInWindow).toBe(inWindow.length);
+      expect(row.quality.correctedPct).toBe(inWindow.length > 0 ? (100 * corrected) / inWindow.length : 0);
+    }
+  });
+
   it('classifies exactly as the batch artefact layer does', async () => {
     const { rrMs } = await readRrFile('recordings/bartels_noisy_rri_polar.txt');
     const rows = runEngine(rrMs);

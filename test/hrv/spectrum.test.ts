@@ -247,6 +247,16 @@ describe('Welch via fft.js against a naive DFT periodogram', () => {
     }
   });
 
+  it('RealFft with a per-bin scale gives exactly the unscaled power times the scale', () => {
+    const x = Float64Array.from({ length: 64 }, (_, i) => Math.sin(i * 0.7) * 40 + i);
+    const fft = new RealFft(64);
+    const plain = Float64Array.from(fft.powerSpectrum(x, 20, new Float64Array(21)));
+    const scale = Float64Array.from({ length: 21 }, (_, k) => (k === 0 ? 0.3 : 0.6) / 7);
+    const scaled = fft.powerSpectrum(x, 20, new Float64Array(21), scale);
+    for (let k = 0; k <= 20; k++) expect(scaled[k]).toBe(plain[k] * scale[k]);
+    expect(() => fft.powerSpectrum(x, 20, new Float64Array(21), new Float64Array(20))).toThrow(RangeError);
+  });
+
   it('RealFft checks its size and shares instances per size', () => {
     expect(() => new RealFft(100)).toThrow(RangeError);
     expect(realFftOfSize(4096)).toBe(realFftOfSize(4096));

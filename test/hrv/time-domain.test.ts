@@ -58,6 +58,13 @@ describe('time domain: analytic cases', () => {
     expect(td.rmssdMs).toBeCloseTo(10, 12);
   });
 
+  it('with a count uses only that many leading values, exactly as on the shorter series', () => {
+    const rr = Float64Array.from([812.5, 790, 845.25, 801, 799.5, 400, 830, 0, 0]);
+    const linked = Uint8Array.from([0, 1, 1, 1, 1, 0, 0, 1, 1]);
+    expect(timeDomain(rr, linked, 7)).toEqual(timeDomain(rr.slice(0, 7), linked.slice(0, 7)));
+    expect(() => timeDomain(rr, linked, 10)).toThrow(RangeError);
+  });
+
   it('says why when there is not enough data', () => {
     const td = timeDomain([1000]);
     expect(isAvailable(td)).toBe(false);
