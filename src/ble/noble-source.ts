@@ -20,8 +20,8 @@
 import { createRequire } from 'node:module';
 import { Observable } from 'rxjs';
 import type { DeviceInfo, HeartRateSource, SourceEvent, SourceState, SourceStatus } from '../sources/source.js';
-import type { CharacteristicLike, NobleLike, PeripheralLike, ServiceLike } from './noble-types.js';
 import { decodeHeartRateMeasurement, isHrmError } from './hrm.js';
+import type { CharacteristicLike, NobleLike, PeripheralLike, ServiceLike } from './noble-types.js';
 import { Radio } from './radio.js';
 import { bleSourceClock } from './source-clock.js';
 import {
@@ -258,7 +258,6 @@ class StrapSession {
   private batteryPct: number | undefined;
   private last: { state: SourceState; reason: string | undefined } | null = null;
   private staleTimer: NodeJS.Timeout | undefined;
-  private stale = false;
   /** the strap that went live, when none was asked for: reconnects look for it only */
   private pinned: string | undefined;
   /** notifications in a row without an RR interval; at NO_RR_AFTER_NOTIFICATIONS the status says so */
@@ -406,7 +405,6 @@ class StrapSession {
   private goLive(attempt: Attempt): void {
     if (attempt.wasLive) return;
     attempt.wasLive = true;
-    this.stale = false;
     this.withoutRr = 0;
     this.status('live');
     this.armStale();
@@ -419,8 +417,7 @@ class StrapSession {
     // An RR of 0 ticks is no interval either (the timeline refuses it).
     const carriesRr = !isHrmError(m) && m.rrTicks.some((t) => t > 0);
     this.withoutRr = carriesRr ? 0 : this.withoutRr + 1;
-    this.stale = false;
-    // (status() says nothing when neither the state nor the reason changed)
+    // Live again after stale, or still live: status() says nothing when neither the state nor the reason changed.
     this.status('live', this.liveReason());
     this.armStale();
     this.emit({ type: 'notification', ...stamp, payload: Uint8Array.from(data) });
@@ -429,7 +426,6 @@ class StrapSession {
   private armStale(): void {
     clearTimeout(this.staleTimer);
     this.staleTimer = setTimeout(() => {
-      this.stale = true;
       this.status('stale', `no data from the strap for ${formatSeconds(this.timing.staleAfterMs)}`);
     }, this.timing.staleAfterMs);
   }
