@@ -8,6 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/sources/simulated-strap.js';
 import { exited, openViewer, type RunningDaemon, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { fuzzSeed, reportReliability } from '../helpers/reliability.js';
 
@@ -17,18 +18,6 @@ const RECORDINGS = ['recordings/pyhrv_nni_long_60min.txt', 'recordings/bartels_n
 /** The most beats a round waits for before the kill. */
 const MAX_BEATS = 600;
 const SEED = fuzzSeed(0x9);
-
-/** mulberry32: a small seeded generator, so the kill moments repeat run for run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SeenBeat {
   seq: number;
@@ -63,7 +52,8 @@ describe('kill -9 during a replay at speed, repeated', () => {
 
   it(`after each of ${ROUNDS} kills and a restart, every beat a viewer saw is stored and the session is interrupted`, async () => {
     const db = `${dir.path}/t.db`;
-    const next = random(SEED);
+    // Seeded (the simulated strap's generator), so the kill moments repeat run for run.
+    const next = mulberry32(SEED);
     let previous: Round | null = null;
     let running: RunningDaemon | null = null;
     try {
