@@ -55,8 +55,7 @@ export function buildCli(): Command {
       await analyzeCommand(file, opts);
     });
 
-  program
-    .command('start')
+  daemonCommand(program, 'start')
     .description(
       'run the daemon on a Bluetooth heart-rate strap and serve the view: the strap given, else the one used last ' +
         'time, else the first one found',
@@ -66,12 +65,6 @@ export function buildCli(): Command {
       '--therapist [id]',
       'a second strap, worn by the therapist, recorded as its own stream of the session (without an id: the first other strap found)',
     )
-    .addOption(serveOptions.port())
-    .addOption(serveOptions.host())
-    .addOption(serveOptions.tls())
-    .addOption(serveOptions.tlsCert())
-    .addOption(serveOptions.tlsKey())
-    .addOption(serveOptions.db())
     .action(async (opts) => {
       await startCommand(opts);
     });
@@ -86,18 +79,11 @@ export function buildCli(): Command {
       await scanCommand(opts);
     });
 
-  program
-    .command('replay')
+  daemonCommand(program, 'replay')
     .description('run the daemon on a recorded file, paced like a live strap, and serve the view (DEMO)')
     .argument('<file>', 'an RR file (any format analyze reads) or a tableside recording')
     .option('--speed <n>', 'playback speed: 1 = real time, 10 = ten times faster, max = as fast as possible', speed, 1)
     .option('--exit', 'exit when the recording has been replayed (for scripts)')
-    .addOption(serveOptions.port())
-    .addOption(serveOptions.host())
-    .addOption(serveOptions.tls())
-    .addOption(serveOptions.tlsCert())
-    .addOption(serveOptions.tlsKey())
-    .addOption(serveOptions.db())
     .action(async (file: string, opts) => {
       const source = await loadReplaySource(file, opts.speed);
       const running = await serve(source, {
@@ -108,8 +94,7 @@ export function buildCli(): Command {
       if (opts.exit) exitWhenEnded(running);
     });
 
-  program
-    .command('simulate')
+  daemonCommand(program, 'simulate')
     .description('run the daemon on a simulated strap (deterministic for a seed) and serve the view (DEMO)')
     .option('--seed <n>', 'seed of the simulated client', integer, 1)
     .option('--speed <n>', 'playback speed: 1 = real time, or max', speed, 1)
@@ -117,12 +102,6 @@ export function buildCli(): Command {
     .option('--ectopic <per-min>', 'ectopic beats per minute', Number, 0)
     .option('--therapist', "a second simulated strap, the therapist's, as its own stream (seed + 1)")
     .option('--exit', 'exit when the simulated session ends')
-    .addOption(serveOptions.port())
-    .addOption(serveOptions.host())
-    .addOption(serveOptions.tls())
-    .addOption(serveOptions.tlsCert())
-    .addOption(serveOptions.tlsKey())
-    .addOption(serveOptions.db())
     .action(async (opts) => {
       const source = simulatedSource({
         seed: opts.seed,
@@ -248,6 +227,22 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0–65535');
   return n;
+}
+
+/** A command that runs the daemon and serves the view: with the options every such command takes. */
+function daemonCommand(program: Command, name: string): Command {
+  const command = program.command(name);
+  for (const option of [
+    serveOptions.port(),
+    serveOptions.host(),
+    serveOptions.tls(),
+    serveOptions.tlsCert(),
+    serveOptions.tlsKey(),
+    serveOptions.db(),
+  ]) {
+    command.addOption(option);
+  }
+  return command;
 }
 
 const serveOptions = {
