@@ -1,5 +1,5 @@
 // The table-side screen: live figures, the shift against the baseline, charts, and hands-free session control.
-// Talks protocol v1 on /ws (src/server/protocol.ts) and sends commands to the REST API. Redraws everything from every
+// Talks protocol v1 on /ws (src/viewers/protocol.ts) and sends commands to the REST API. Redraws everything from every
 // `hello`, so a reconnect or a reload loses nothing.
 import { api } from './lib/api.js';
 import { CalmView } from './lib/calm.js';

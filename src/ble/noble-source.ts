@@ -19,8 +19,8 @@
  */
 import { createRequire } from 'node:module';
 import { Observable } from 'rxjs';
-import type { DeviceInfo, HeartRateSource, SourceEvent, SourceState, SourceStatus } from '../sources/source.js';
-import { decodeHeartRateMeasurement, isHrmError } from './hrm.js';
+import { decodeHeartRateMeasurement, isHrmError } from '../domain/hrm.js';
+import type { DeviceInfo, HeartRateSource, SourceEvent, SourceState, SourceStatus } from '../domain/source.js';
 import type { CharacteristicLike, NobleLike, PeripheralLike, ServiceLike } from './noble-types.js';
 import { Radio } from './radio.js';
 import { bleSourceClock } from './source-clock.js';

@@ -1,7 +1,7 @@
 /**
  * The clock a Bluetooth source stamps its events with (`sourceTimeMs`). For a real strap it is the wall clock: the
  * strap's beats and their arrivals both run in real time. A virtual adapter whose straps run faster than real time
- * (the test preload, src/ble/virtual-h10) installs its own strap clock here, so arrival times keep pace with the beats
+ * (the test preload, src/testing/virtual-h10) installs its own strap clock here, so arrival times keep pace with the beats
  * and the beat timeline sees what it would see live. Nothing in the product installs one.
  */
 

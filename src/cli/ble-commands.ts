@@ -5,10 +5,10 @@
 import { tap } from 'rxjs';
 import { BluetoothUnavailableError, type FoundStrap, nobleSource, scanStraps } from '../ble/noble-source.js';
 import { bluetoothSetupHelp } from '../ble/strap-words.js';
-import { configPath, defaultConfigDir, type RememberedStrap, readConfig, writeConfig } from '../daemon/config.js';
-import { createLogger } from '../daemon/logger.js';
 import { CLIENT_STREAM } from '../daemon/stream.js';
-import type { HeartRateSource } from '../sources/source.js';
+import type { HeartRateSource } from '../domain/source.js';
+import { configPath, defaultConfigDir, type RememberedStrap, readConfig, writeConfig } from '../host/config.js';
+import { createLogger } from '../host/logger.js';
 import { type ServeOptions, serve } from './daemon-command.js';
 
 /** The stream of a second strap worn by the therapist. */

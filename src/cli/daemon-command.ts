@@ -5,12 +5,12 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { Daemon, type StreamSpec } from '../daemon/daemon.js';
-import { createLogger } from '../daemon/logger.js';
-import { defaultDbPath } from '../daemon/paths.js';
 import { type BluetoothChoices, SourceCatalog } from '../daemon/source-catalog.js';
+import type { HeartRateSource } from '../domain/source.js';
+import { createLogger } from '../host/logger.js';
+import { defaultDbPath } from '../host/paths.js';
 import { withoutToken } from '../server/access.js';
 import { buildApp } from '../server/app.js';
-import type { HeartRateSource } from '../sources/source.js';
 import { StoreError } from '../store/errors.js';
 import { SessionStore } from '../store/session-store.js';
 import { prepareReach, startMessage } from './pairing.js';

@@ -8,10 +8,10 @@
  * fingerprint, which the user compares with the one the browser shows before accepting the certificate.
  */
 import qrcode from 'qrcode-terminal';
-import { readOrCreateToken, TokenFile } from '../daemon/access-token.js';
-import { defaultConfigDir } from '../daemon/config.js';
-import { isLoopbackHost, isWildcardHost, lanAddresses, ownHostNames, urlHost } from '../daemon/network.js';
-import { selfSignedCertificate, type TlsCertificate, userCertificate } from '../daemon/tls-certificate.js';
+import { readOrCreateToken, TokenFile } from '../host/access-token.js';
+import { defaultConfigDir } from '../host/config.js';
+import { isLoopbackHost, isWildcardHost, lanAddresses, ownHostNames, urlHost } from '../host/network.js';
+import { selfSignedCertificate, type TlsCertificate, userCertificate } from '../host/tls-certificate.js';
 import { TOKEN_QUERY } from '../server/access.js';
 import type { AppDeps } from '../server/app.js';
 

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { defaultDbPath } from '../daemon/paths.js';
+import { defaultDbPath } from '../host/paths.js';
 import { SessionStore } from '../store/session-store.js';
 import type { StoredSession } from '../store/types.js';
 import { clock } from './format.js';

@@ -1,6 +1,6 @@
 /** `tableside sessions` and `tableside export`: read the session store. */
 import { writeFileSync } from 'node:fs';
-import { defaultDbPath } from '../daemon/paths.js';
+import { defaultDbPath } from '../host/paths.js';
 import { type ExportFormat, exportSession, loadSessionRows } from '../io/session-export.js';
 import { SessionStore } from '../store/session-store.js';
 import type { StoredSession } from '../store/types.js';

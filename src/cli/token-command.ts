@@ -3,9 +3,9 @@
  * token. A running daemon reads the token file when it changes, so a rotation takes effect within seconds: requests
  * with the old token get 401 and the live sockets opened with it are closed.
  */
-import { readOrCreateToken, rotateToken } from '../daemon/access-token.js';
-import { defaultConfigDir } from '../daemon/config.js';
-import { isLoopbackHost } from '../daemon/network.js';
+import { readOrCreateToken, rotateToken } from '../host/access-token.js';
+import { defaultConfigDir } from '../host/config.js';
+import { isLoopbackHost } from '../host/network.js';
 import { pairingLines, viewUrls } from './pairing.js';
 
 export interface TokenOptions {

@@ -7,7 +7,7 @@
  * the failure once through `onStoreError` and from then on publishes without storing, so the screen keeps working
  * and says that recording stopped.
  */
-import type { PipelineEvent } from '../pipeline/events.js';
+import type { PipelineEvent } from '../domain/events.js';
 
 export interface BatchStore {
   writeBatch(sessionId: number, events: readonly PipelineEvent[]): void;

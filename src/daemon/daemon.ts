@@ -17,12 +17,13 @@
  * then on every metrics message carries the live 60 s RMSSD's shift against it (`shiftAgainst`): one rule for the
  * live screen and the report.
  */
+
+import type { HeartRateSource, SourceStatus } from '../domain/source.js';
 import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
-import type { ViewerHub } from '../server/hub.js';
-import { type HelloMessage, type MarkerMessage, PROTOCOL_VERSION, type StreamInfo } from '../server/protocol.js';
-import type { HeartRateSource, SourceStatus } from '../sources/source.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
+import type { ViewerHub } from '../viewers/hub.js';
+import { type HelloMessage, type MarkerMessage, PROTOCOL_VERSION, type StreamInfo } from '../viewers/protocol.js';
 import { CLIENT_STREAM, Stream, type StreamHost, type StreamSource } from './stream.js';
 
 export { sessionInfo } from './stream.js';

@@ -10,10 +10,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FoundStrap } from '../ble/noble-source.js';
+import type { HeartRateSource } from '../domain/source.js';
 import type { Speed } from '../sources/pacing.js';
 import { loadReplaySource } from '../sources/replay.js';
 import { simulatedSource } from '../sources/simulated.js';
-import type { HeartRateSource } from '../sources/source.js';
 import type { StreamSource } from './stream.js';
 
 export type SourceChoice =

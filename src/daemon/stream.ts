@@ -10,11 +10,15 @@
  * markers on every stream of a session at that stream's latest beat.
  */
 import { type Observable, Subject, type Subscription, share, takeUntil } from 'rxjs';
+import type { PipelineEvent } from '../domain/events.js';
+import type { HeartRateSource, SourceEvent, SourceStatus } from '../domain/source.js';
 import type { RollingOptions } from '../hrv/rolling.js';
-import type { PipelineEvent } from '../pipeline/events.js';
 import { withLiveMetrics } from '../pipeline/metrics.js';
 import { toBeatTimeline } from '../pipeline/timeline.js';
-import { ViewerHub } from '../server/hub.js';
+import { baselineReference, shiftAgainst } from '../session/summary.js';
+import type { SessionStore } from '../store/session-store.js';
+import type { StoredPhase, StoredSession } from '../store/types.js';
+import { ViewerHub } from '../viewers/hub.js';
 import {
   type BaselineMessage,
   type HelloMessage,
@@ -23,11 +27,7 @@ import {
   PROTOCOL_VERSION,
   type SessionBackfill,
   type StreamInfo,
-} from '../server/protocol.js';
-import { baselineReference, shiftAgainst } from '../session/summary.js';
-import type { HeartRateSource, SourceEvent, SourceStatus } from '../sources/source.js';
-import type { SessionStore } from '../store/session-store.js';
-import type { StoredPhase, StoredSession } from '../store/types.js';
+} from '../viewers/protocol.js';
 import { CommitBatcher } from './commit-batcher.js';
 import type { DaemonLog } from './daemon.js';
 

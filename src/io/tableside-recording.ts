@@ -12,7 +12,7 @@
  * arrival time in ms since the start (source clock), a kind (`n` = 0x2A37 payload in hex, `s` = status as JSON),
  * and the data. Arrival times never decrease. Text, so a recording can be read, diffed and cut with ordinary tools.
  */
-import { decodeHeartRateMeasurement, isHrmError } from '../ble/hrm.js';
+import { decodeHeartRateMeasurement, isHrmError } from '../domain/hrm.js';
 import { ticksToMs } from '../hrv/units.js';
 import { RrFileError, type RrFileErrorCode } from './rr-file-error.js';
 

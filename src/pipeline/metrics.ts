@@ -1,7 +1,7 @@
 /** Beats → live metrics: the rolling engine as an RxJS operator. Every event passes through; metrics follow beats. */
 import { Observable, type OperatorFunction } from 'rxjs';
+import type { MetricsEvent, PipelineEvent } from '../domain/events.js';
 import { RollingEngine, type RollingOptions } from '../hrv/rolling.js';
-import type { MetricsEvent, PipelineEvent } from './events.js';
 
 export function withLiveMetrics(options: Partial<RollingOptions> = {}): OperatorFunction<PipelineEvent, PipelineEvent> {
   return (source) =>

@@ -19,10 +19,10 @@
  * - a new run never starts before the previous one ended: beat time only moves forward.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { decodeHeartRateMeasurement, isHrmError } from '../ble/hrm.js';
+import type { BeatEvent, GapEvent, PipelineEvent, SampleEvent, StatusChangeEvent } from '../domain/events.js';
+import { decodeHeartRateMeasurement, isHrmError } from '../domain/hrm.js';
+import type { SourceEvent } from '../domain/source.js';
 import { ticksToMs } from '../hrv/units.js';
-import type { SourceEvent } from '../sources/source.js';
-import type { BeatEvent, GapEvent, PipelineEvent, SampleEvent, StatusChangeEvent } from './events.js';
 
 /** Beats missing from the stream for longer than this (beyond the run's usual delivery lag) make a gap, s. */
 export const MAX_LAG_EXCESS_S = 3;

@@ -24,7 +24,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { unbracket } from '../daemon/network.js';
+import { unbracket } from '../host/network.js';
 import { errorBody } from './errors.js';
 
 export type AccessErrorCode =
@@ -35,7 +35,7 @@ export type AccessErrorCode =
   | 'TOKEN_RATE_LIMITED';
 
 export interface AccessOptions {
-  /** the names (besides IP addresses) a request's `Host` may carry; lower case (see daemon/network.ts) */
+  /** the names (besides IP addresses) a request's `Host` may carry; lower case (see host/network.ts) */
   readonly hostNames: readonly string[];
   /**
    * The token every request must carry, when the daemon listens beyond this machine; read at every check, so that a

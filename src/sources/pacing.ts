@@ -4,7 +4,7 @@
  * time, so the numbers do not depend on the speed.
  */
 import { Observable } from 'rxjs';
-import type { SourceEvent } from './source.js';
+import type { SourceEvent } from '../domain/source.js';
 
 export type Speed = number | 'max';
 

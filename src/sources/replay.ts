@@ -10,10 +10,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { HeartRateSource } from '../domain/source.js';
 import { readRrFile } from '../io/rr-file.js';
 import { isRecordingText, parseRecording, type Recording } from '../io/tableside-recording.js';
 import { paced, type Speed } from './pacing.js';
-import type { HeartRateSource } from './source.js';
 
 export async function loadReplaySource(path: string, speed: Speed): Promise<HeartRateSource> {
   const head = await readFile(path, { encoding: 'utf8', flag: 'r' }).catch(() => null);

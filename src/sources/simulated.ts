@@ -1,8 +1,8 @@
 /** The simulated strap as a HeartRateSource: deterministic 0x2A37 notifications, paced like a real strap. */
-import { encodeHeartRateMeasurement } from '../ble/hrm.js';
+import { encodeHeartRateMeasurement } from '../domain/hrm.js';
+import type { HeartRateSource } from '../domain/source.js';
 import { paced, type Speed } from './pacing.js';
 import { SimulatedStrap, type SimulatedStrapOptions } from './simulated-strap.js';
-import type { HeartRateSource } from './source.js';
 
 export function simulatedSource(options: Partial<SimulatedStrapOptions> & { speed?: Speed } = {}): HeartRateSource {
   const { speed = 1, ...strapOptions } = options;

@@ -9,10 +9,10 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import type { PipelineEvent } from '../domain/events.js';
+import type { SourceKind, SourceState } from '../domain/source.js';
 import type { LiveQuality } from '../hrv/rolling.js';
 import { BeatFlag, type BeatKind } from '../hrv/types.js';
-import type { PipelineEvent } from '../pipeline/events.js';
-import type { SourceKind, SourceState } from '../sources/source.js';
 import { StoreError, type StoreErrorCode, toStoreError } from './errors.js';
 import {
   APPLICATION_ID,

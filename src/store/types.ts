@@ -2,9 +2,10 @@
  * What the store hands out: plain objects, camelCase, units in the names. Metric fields carry the same names as
  * `LiveMetrics`, so the viewer draws a stored session with the code that draws a live one.
  */
+
+import type { DeviceInfo, SourceKind, SourceState } from '../domain/source.js';
 import type { LiveQuality } from '../hrv/rolling.js';
 import type { BeatKind } from '../hrv/types.js';
-import type { DeviceInfo, SourceKind, SourceState } from '../sources/source.js';
 
 export type SessionStatus = 'recording' | 'ended' | 'interrupted';
 export type PhaseKind = 'baseline' | 'massage' | 'recovery';

@@ -19,8 +19,8 @@
  */
 import pino from 'pino';
 import { loadFreshNoble, nobleSource } from '../../src/ble/noble-source.js';
-import { installVirtualH10 } from '../../src/ble/virtual-h10/index.js';
 import { ticksToMs } from '../../src/hrv/units.js';
+import { installVirtualH10 } from '../../src/testing/virtual-h10/index.js';
 import { preciseNowMs, viewer, withDaemon } from './daemon.js';
 
 export interface BleRunResult {

@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { Daemon } from '../../src/daemon/daemon.js';
+import type { HeartRateSource } from '../../src/domain/source.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { buildApp } from '../../src/server/app.js';
-import type { BeatMessage } from '../../src/server/protocol.js';
 import { rrSource } from '../../src/sources/replay.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
-import type { HeartRateSource } from '../../src/sources/source.js';
 import { SessionStore } from '../../src/store/session-store.js';
+import type { BeatMessage } from '../../src/viewers/protocol.js';
 import { CLI, tempDir } from '../helpers/daemon-process.js';
 import type { Figure } from './report.js';
 

@@ -13,8 +13,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLIENT_STREAM } from '../../src/daemon/stream.js';
+import type { HeartRateSource } from '../../src/domain/source.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
-import type { HeartRateSource } from '../../src/sources/source.js';
 import type { Figure } from './report.js';
 import {
   loadAverage,

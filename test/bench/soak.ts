@@ -12,10 +12,10 @@
  * - the store's size, and the hello a viewer joining at 8 h gets (it carries the whole session so far).
  * `TABLESIDE_BENCH_SAMPLES=1` prints each memory sample to stderr as it is taken.
  */
-import { decodeHeartRateMeasurement, isHrmError } from '../../src/ble/hrm.js';
+import { decodeHeartRateMeasurement, isHrmError } from '../../src/domain/hrm.js';
+import type { SourceEvent } from '../../src/domain/source.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
 import { SIMULATED_DEFAULTS } from '../../src/sources/simulated-strap.js';
-import type { SourceEvent } from '../../src/sources/source.js';
 import { type Figure, gc } from './report.js';
 import {
   loadAverage,

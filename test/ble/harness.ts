@@ -3,7 +3,6 @@
  * socket seam at import time); every test gets its own controller and its own noble instance.
  */
 import type { Subscription } from 'rxjs';
-import { decodeHeartRateMeasurement, isHrmError } from '../../src/ble/hrm.js';
 import {
   type BleLog,
   type BleTiming,
@@ -12,13 +11,14 @@ import {
   nobleSource,
 } from '../../src/ble/noble-source.js';
 import type { NobleLike } from '../../src/ble/noble-types.js';
+import { decodeHeartRateMeasurement, isHrmError } from '../../src/domain/hrm.js';
+import type { SourceEvent, SourceState, StatusEvent } from '../../src/domain/source.js';
 import {
   substituteHciSocket,
   useVirtualController,
   VirtualController,
   type VirtualControllerOptions,
-} from '../../src/ble/virtual-h10/index.js';
-import type { SourceEvent, SourceState, StatusEvent } from '../../src/sources/source.js';
+} from '../../src/testing/virtual-h10/index.js';
 
 substituteHciSocket();
 // Every noble instance adds exit and SIGINT listeners for the life of the process (ble.md §3.4).

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeHeartRateMeasurement, encodeHeartRateMeasurement, isHrmError } from '../../src/ble/hrm.js';
+import { decodeHeartRateMeasurement, encodeHeartRateMeasurement, isHrmError } from '../../src/domain/hrm.js';
 import { ticksToMs } from '../../src/hrv/units.js';
 
 interface Vector {

@@ -41,7 +41,8 @@ describe('noble is loaded only by the Bluetooth source, and only when it starts'
 
   it('loading the daemon, the sources, the CLI program and the Bluetooth source does not load noble', async () => {
     const files = sourceFiles(srcDir).filter(
-      (f) => f.endsWith('.ts') && !f.endsWith(join('cli', 'main.ts')) && !f.includes(`${join('ble', 'virtual-h10')}`),
+      (f) =>
+        f.endsWith('.ts') && !f.endsWith(join('cli', 'main.ts')) && !f.includes(`${join('testing', 'virtual-h10')}`),
     );
     expect(files.map((f) => relative(srcDir, f).replaceAll('\\', '/'))).toEqual(
       expect.arrayContaining([
@@ -58,7 +59,7 @@ describe('noble is loaded only by the Bluetooth source, and only when it starts'
 
     // And the check can see noble when it is there: start a source on the virtual adapter.
     const { substituteHciSocket, useVirtualController, VirtualController } = await import(
-      '../../src/ble/virtual-h10/index.js'
+      '../../src/testing/virtual-h10/index.js'
     );
     const { loadFreshNoble } = await import('../../src/ble/noble-source.js');
     substituteHciSocket();

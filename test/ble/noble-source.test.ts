@@ -6,8 +6,8 @@
 import './harness.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadFreshNoble, NO_RR_AFTER_NOTIFICATIONS, NO_RR_REASON, scanStraps } from '../../src/ble/noble-source.js';
-import { HCI_STATUS, useVirtualController, VirtualController } from '../../src/ble/virtual-h10/index.js';
 import { readRrFile } from '../../src/io/rr-file.js';
+import { HCI_STATUS, useVirtualController, VirtualController } from '../../src/testing/virtual-h10/index.js';
 import { FAST_TIMING, type SourceRun, sleepMs, startSource } from './harness.js';
 
 const recording = await readRrFile(new URL('../../recordings/bartels_rest_rri.txt', import.meta.url).pathname);

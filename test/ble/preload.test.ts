@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readRrFile } from '../../src/io/rr-file.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const preload = fileURLToPath(new URL('../../src/ble/virtual-h10/preload.cjs', import.meta.url));
+const preload = fileURLToPath(new URL('../../src/testing/virtual-h10/preload.cjs', import.meta.url));
 const child = fileURLToPath(new URL('../fixtures/ble/virtual-h10-child.ts', import.meta.url));
 
 async function runChild(

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bluetoothSetupHelp } from '../../src/ble/strap-words.js';
 import { chooseStrap, strapTable } from '../../src/cli/ble-commands.js';
-import { configPath, defaultConfigDir, readConfig, writeConfig } from '../../src/daemon/config.js';
+import { configPath, defaultConfigDir, readConfig, writeConfig } from '../../src/host/config.js';
 
 const dirs: string[] = [];
 afterEach(() => {

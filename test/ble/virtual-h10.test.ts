@@ -3,8 +3,8 @@
  * H10's documented layout (shared/docs/ble.md), and the HCI answers noble depends on.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeHeartRateMeasurement } from '../../src/ble/hrm.js';
-import { AttServer } from '../../src/ble/virtual-h10/att.js';
+import { decodeHeartRateMeasurement } from '../../src/domain/hrm.js';
+import { AttServer } from '../../src/testing/virtual-h10/att.js';
 import {
   ATT,
   aclPackets,
@@ -17,7 +17,7 @@ import {
   VirtualController,
   VirtualH10,
   VirtualHciSocket,
-} from '../../src/ble/virtual-h10/index.js';
+} from '../../src/testing/virtual-h10/index.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/[\s|]+/g, ''), 'hex');
 const tick = () => new Promise((resolve) => setImmediate(resolve));

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
-import { encodeHeartRateMeasurement } from '../../src/ble/hrm.js';
+import { encodeHeartRateMeasurement } from '../../src/domain/hrm.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { CLI } from '../helpers/daemon-process.js';
 

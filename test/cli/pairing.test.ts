@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prepareReach, startMessage, terminalQr, viewUrls } from '../../src/cli/pairing.js';
-import { tokenPath } from '../../src/daemon/access-token.js';
+import { tokenPath } from '../../src/host/access-token.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { readQr } from '../helpers/qr.js';
 

@@ -1,19 +1,13 @@
 /**
- * The files behind access on the network: the access token (src/daemon/access-token.ts), the TLS certificate
- * (src/daemon/tls-certificate.ts), and this machine's addresses and names (src/daemon/network.ts). Real files in a
+ * The files behind access on the network: the access token (src/host/access-token.ts), the TLS certificate
+ * (src/host/tls-certificate.ts), and this machine's addresses and names (src/host/network.ts). Real files in a
  * temp folder; the certificates are checked with Node's own X.509 parser.
  */
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AccessTokenError,
-  readOrCreateToken,
-  rotateToken,
-  TokenFile,
-  tokenPath,
-} from '../../src/daemon/access-token.js';
+import { AccessTokenError, readOrCreateToken, rotateToken, TokenFile, tokenPath } from '../../src/host/access-token.js';
 import {
   type Interfaces,
   isLoopbackHost,
@@ -21,14 +15,14 @@ import {
   lanAddresses,
   ownHostNames,
   urlHost,
-} from '../../src/daemon/network.js';
+} from '../../src/host/network.js';
 import {
   SELF_SIGNED_VALIDITY_DAYS,
   selfSignedCertificate,
   selfSignedPaths,
   TlsCertificateError,
   userCertificate,
-} from '../../src/daemon/tls-certificate.js';
+} from '../../src/host/tls-certificate.js';
 import { tempDir } from '../helpers/daemon-process.js';
 
 const posix = process.platform !== 'win32';

@@ -4,16 +4,16 @@
  * Inputs are the real captures of test/fixtures/ble/hrm-vectors.json mutated (bits flipped, bytes set, inserted,
  * deleted, cut, appended, the flags byte replaced), payloads encoded from random fields (including RR 0 and 65535
  * ticks) and then mutated, and random bytes. The decoder is checked against the Bluetooth specification's layout,
- * written out below independently of src/ble/hrm.ts: every payload is either decoded field for field as the
+ * written out below independently of src/domain/hrm.ts: every payload is either decoded field for field as the
  * specification lays it out, or refused with the documented code and a message naming the byte count or offset.
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeHeartRateMeasurement, encodeHeartRateMeasurement, isHrmError } from '../../src/ble/hrm.js';
-import type { PipelineEvent } from '../../src/pipeline/events.js';
+import type { PipelineEvent } from '../../src/domain/events.js';
+import { decodeHeartRateMeasurement, encodeHeartRateMeasurement, isHrmError } from '../../src/domain/hrm.js';
+import type { SourceEvent } from '../../src/domain/source.js';
 import { BeatTimeline, MAX_AHEAD_S } from '../../src/pipeline/timeline.js';
-import type { SourceEvent } from '../../src/sources/source.js';
 import { fuzzSeed, reportReliability } from '../helpers/reliability.js';
 
 const PARSER_RUNS = 20_000;

@@ -15,14 +15,14 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { PipelineEvent } from '../../src/domain/events.js';
+import type { SourceEvent } from '../../src/domain/source.js';
 import { RollingEngine } from '../../src/hrv/rolling.js';
 import { parseRrText, RrFileError, type RrFileErrorCode, type RrRecording, readRrFile } from '../../src/io/rr-file.js';
 import { isRecordingText, parseRecording, recordingHead, recordingLine } from '../../src/io/tableside-recording.js';
 import { splitLines, stripBom } from '../../src/io/text.js';
-import type { PipelineEvent } from '../../src/pipeline/events.js';
 import { BeatTimeline } from '../../src/pipeline/timeline.js';
 import { loadReplaySource } from '../../src/sources/replay.js';
-import type { SourceEvent } from '../../src/sources/source.js';
 import { fuzzSeed, reportReliability } from '../helpers/reliability.js';
 
 const MUTATED_RUNS = 3000;

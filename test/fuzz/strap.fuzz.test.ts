@@ -13,13 +13,13 @@ import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { encodeHeartRateMeasurement } from '../../src/ble/hrm.js';
+import { encodeHeartRateMeasurement } from '../../src/domain/hrm.js';
+import type { HeartRateSource } from '../../src/domain/source.js';
 import { RollingEngine } from '../../src/hrv/rolling.js';
 import { msToTicks } from '../../src/hrv/units.js';
 import { MAX_RR_MS } from '../../src/io/text.js';
 import { MAX_AHEAD_S } from '../../src/pipeline/timeline.js';
 import { paced } from '../../src/sources/pacing.js';
-import type { HeartRateSource } from '../../src/sources/source.js';
 import { reportReliability } from '../helpers/reliability.js';
 import { type Message, type Rig, recordingRr, rig, type Viewer } from '../server/harness.js';
 

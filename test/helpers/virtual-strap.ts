@@ -1,11 +1,11 @@
 /**
- * Running the real CLI with the virtual H10 behind noble (src/ble/virtual-h10/preload.cjs), and reading what a
+ * Running the real CLI with the virtual H10 behind noble (src/testing/virtual-h10/preload.cjs), and reading what a
  * virtual strap says it sent (its journal: one JSON line per notification, per beat lost while nobody listened).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const PRELOAD = fileURLToPath(new URL('../../src/ble/virtual-h10/preload.cjs', import.meta.url));
+export const PRELOAD = fileURLToPath(new URL('../../src/testing/virtual-h10/preload.cjs', import.meta.url));
 
 /** The environment of a process with the virtual H10 (and nothing else from this test process's Bluetooth setup). */
 export function virtualH10Env(config: object, configDir: string): NodeJS.ProcessEnv {

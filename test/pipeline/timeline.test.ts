@@ -1,10 +1,10 @@
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { encodeHeartRateMeasurement } from '../../src/ble/hrm.js';
-import type { BeatEvent, PipelineEvent } from '../../src/pipeline/events.js';
+import type { BeatEvent, PipelineEvent } from '../../src/domain/events.js';
+import { encodeHeartRateMeasurement } from '../../src/domain/hrm.js';
+import type { SourceEvent } from '../../src/domain/source.js';
 import { toBeatTimeline } from '../../src/pipeline/timeline.js';
-import type { SourceEvent } from '../../src/sources/source.js';
 
 /** A notification arriving at `atMs` (marble frame time) carrying RR values given in 1/1024 s ticks. */
 const note = (atMs: number, ...rrTicks: number[]): SourceEvent => ({

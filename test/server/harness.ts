@@ -12,11 +12,11 @@ import { type Logger, pino } from 'pino';
 import type { WebSocket } from 'ws';
 import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
 import type { SourceCatalog } from '../../src/daemon/source-catalog.js';
+import type { HeartRateSource } from '../../src/domain/source.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { type AppDeps, buildApp } from '../../src/server/app.js';
 import type { Speed } from '../../src/sources/pacing.js';
 import { rrSource } from '../../src/sources/replay.js';
-import type { HeartRateSource } from '../../src/sources/source.js';
 import { SessionStore } from '../../src/store/session-store.js';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));

@@ -1,5 +1,5 @@
 /**
- * `--tls` end to end in process: the self-signed certificate tableside makes (src/daemon/tls-certificate.ts) served
+ * `--tls` end to end in process: the self-signed certificate tableside makes (src/host/tls-certificate.ts) served
  * by the real app on a real port of 127.0.0.1, checked by Node's own TLS client against that certificate — its
  * fingerprint, the names it is valid for — with the access token on: REST, the pairing cookie (Secure now) and the
  * live socket over wss.
@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { selfSignedCertificate, type TlsCertificate } from '../../src/daemon/tls-certificate.js';
+import { selfSignedCertificate, type TlsCertificate } from '../../src/host/tls-certificate.js';
 import { TOKEN_COOKIE } from '../../src/server/access.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
 import { tempDir } from '../helpers/daemon-process.js';

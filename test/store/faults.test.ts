@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PipelineEvent } from '../../src/pipeline/events.js';
+import type { PipelineEvent } from '../../src/domain/events.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { canChattr, canMount, damagePages, holdWriteLock, makeImmutable, smallDisk } from '../helpers/disk-faults.js';
 import { beat, gap, metrics, NEW_SESSION, rowCounts, sample, status, storeError, tempDatabases } from './fixtures.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PipelineEvent } from '../../src/pipeline/events.js';
+import type { PipelineEvent } from '../../src/domain/events.js';
 import type { StoreError } from '../../src/store/errors.js';
 import { beats, metrics, NEW_SESSION, T0_MS, tempDatabases } from './fixtures.js';
 

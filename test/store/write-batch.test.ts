@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PipelineEvent } from '../../src/domain/events.js';
 import { RollingEngine } from '../../src/hrv/rolling.js';
 import { BeatFlag } from '../../src/hrv/types.js';
-import type { PipelineEvent } from '../../src/pipeline/events.js';
 import { StoreError } from '../../src/store/errors.js';
 import { beat, beats, gap, metrics, NEW_SESSION, sample, status, tempDatabases } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 // The current session as the live screen knows it: rebuilt from scratch by every `hello`, then extended message by
-// message (protocol v1, src/server/protocol.ts). Columns, like the backfill, so uPlot draws them as they are.
+// message (protocol v1, src/viewers/protocol.ts). Columns, like the backfill, so uPlot draws them as they are.
 
 export class SessionModel {
   constructor() {

@@ -9,8 +9,8 @@ import { exportSession, loadSessionRows, sessionSummary } from '../../io/session
 import { StoreError } from '../../store/errors.js';
 import type { SessionStore } from '../../store/session-store.js';
 import type { StoredSession } from '../../store/types.js';
+import { PROTOCOL_VERSION } from '../../viewers/protocol.js';
 import { ApiError, sessionNotFound } from '../errors.js';
-import { PROTOCOL_VERSION } from '../protocol.js';
 import {
   type ExportQuery,
   endSessionBody,

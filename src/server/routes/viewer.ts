@@ -5,8 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Daemon } from '../../daemon/daemon.js';
 import { CLIENT_STREAM } from '../../daemon/stream.js';
+import type { ErrorMessage, PongMessage } from '../../viewers/protocol.js';
 import { errorBody } from '../errors.js';
-import type { ErrorMessage, PongMessage } from '../protocol.js';
 
 /** A viewer only ever sends pings: a bigger frame is refused by `ws` (close 1009). */
 export const VIEWER_MAX_PAYLOAD_BYTES = 4096;

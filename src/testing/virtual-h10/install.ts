@@ -13,8 +13,8 @@
  */
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { BLE_SOURCE_CLOCK } from '../../ble/source-clock.js';
 import { parseRrText } from '../../io/rr-file.js';
-import { BLE_SOURCE_CLOCK } from '../source-clock.js';
 import type { CccdBehaviour } from './att.js';
 import { VirtualController, type VirtualControllerOptions } from './controller.js';
 import { substituteHciSocket } from './seam.js';

@@ -6,7 +6,7 @@
  * values of the beats that ended since the previous notification, in 1/1024 s ticks, oldest first — when it is
  * connected and the client has enabled notifications. Beats that end while nobody listens are lost, as on a real strap.
  */
-import { decodeHeartRateMeasurement, encodeHeartRateMeasurement, isHrmError } from '../hrm.js';
+import { decodeHeartRateMeasurement, encodeHeartRateMeasurement, isHrmError } from '../../domain/hrm.js';
 import { ATT, type AttConnection, AttServer, type CccdBehaviour } from './att.js';
 import {
   H10_HANDLE,

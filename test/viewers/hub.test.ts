@@ -1,13 +1,13 @@
 /**
- * The hub's back-pressure (src/server/hub.ts) with a socket whose unsent bytes the test sets: a viewer more than
+ * The hub's back-pressure (src/viewers/hub.ts) with a socket whose unsent bytes the test sets: a viewer more than
  * `SLOW_VIEWER_BYTES` behind is skipped and caught up with a fresh hello once drained; the hello the hub itself
  * queued — bigger than the limit in a long session — does not count against it.
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { SLOW_VIEWER_BYTES, ViewerHub } from '../../src/server/hub.js';
-import type { HelloMessage } from '../../src/server/protocol.js';
+import { SLOW_VIEWER_BYTES, ViewerHub } from '../../src/viewers/hub.js';
+import type { HelloMessage } from '../../src/viewers/protocol.js';
 
 class FakeSocket extends EventEmitter {
   readonly OPEN = 1;

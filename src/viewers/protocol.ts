@@ -14,10 +14,11 @@
  * Viewer → server: `{"type":"ping"}` → `{"type":"pong"}`; anything else gets an `error` with a code. Commands
  * (start a session, set a phase, add a marker) go through the REST API, not the socket.
  */
+
+import type { BeatEvent, GapEvent, PipelineEvent } from '../domain/events.js';
+import type { SourceKind, SourceState, SourceStatus } from '../domain/source.js';
 import type { LiveMetrics } from '../hrv/rolling.js';
-import type { BeatEvent, GapEvent, PipelineEvent } from '../pipeline/events.js';
 import type { BaselineReference, Shift } from '../session/summary.js';
-import type { SourceKind, SourceState, SourceStatus } from '../sources/source.js';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -2,7 +2,7 @@
 /**
  * Preload for a process that should see a virtual Polar H10 instead of a Bluetooth adapter:
  *
- *   NODE_OPTIONS="--require ./src/ble/virtual-h10/preload.cjs" \
+ *   NODE_OPTIONS="--require ./src/testing/virtual-h10/preload.cjs" \
  *   TABLESIDE_VIRTUAL_H10='{"speed": 1, "strap": {"recording": "recordings/bartels_rest_rri.txt"}}' \
  *   node bin/tableside.js start
  *
@@ -21,7 +21,7 @@ function loadInstaller() {
     tsx = null;
   }
   if (tsx !== null) return tsx.require('./install.ts', __filename);
-  return require(path.resolve(__dirname, '../../../dist/ble/virtual-h10/install.js'));
+  return require(path.resolve(__dirname, '../../../dist/testing/virtual-h10/install.js'));
 }
 
 if (process.env.TABLESIDE_VIRTUAL_H10) loadInstaller().installVirtualH10FromEnv();

@@ -4,7 +4,7 @@
  */
 import type { LiveMetrics } from '../hrv/rolling.js';
 import type { BeatKind } from '../hrv/types.js';
-import type { SourceStatus } from '../sources/source.js';
+import type { SourceStatus } from './source.js';
 
 /** A raw sample as it entered the daemon (kept so a session can be re-analysed from what the strap sent). */
 export interface SampleEvent {
