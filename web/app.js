@@ -6,31 +6,28 @@ import { CalmView } from './lib/calm.js';
 import { lowerBound, tachogramChart, trendChart } from './lib/charts.js';
 import { bandPct, clock, DASH, ms, num, PHASE_WORDS, signedPct, VERDICT_GLYPHS, VERDICT_WORDS } from './lib/format.js';
 import { Keys } from './lib/keys.js';
+import { MARKER_VALUE_MAX, PHASE_KINDS, PROTOCOL } from './lib/protocol.js';
 import { SessionModel } from './lib/session-model.js';
 import { applyTheme, chartPalette, savedTheme } from './lib/theme.js';
 
-/** The protocol this page speaks. */
-const PROTOCOL = 1;
 /** No beat for this long while the source says live: the values are stale. */
-const STALE_AFTER_MS = 3000;
+const STALE_AFTER_MS = PROTOCOL.staleAfterMs;
 /** The tachogram's window, s. */
 const TACHO_WINDOW_S = 300;
 const RECONNECT_DELAYS_MS = [500, 1000, 2000, 3000, 5000];
 /** A ping this often; no message at all for WATCHDOG_MS and the socket is taken for dead and reopened. */
-const PING_EVERY_MS = 5000;
-const WATCHDOG_MS = 12000;
+const PING_EVERY_MS = PROTOCOL.pingEveryMs;
+const WATCHDOG_MS = PROTOCOL.watchdogMs;
 /** A second press within this time confirms a phase change or the end of a session sent from a pedal or key. */
 const CONFIRM_MS = 4000;
 
 const TECHNIQUES = ['effleurage', 'petrissage', 'myofascial release', 'trigger point', 'stretching'];
 const REGIONS = ['neck/shoulders', 'back', 'arms/hands', 'legs/feet', 'head/face'];
-const PHASE_ORDER = ['baseline', 'massage', 'recovery'];
+const PHASE_ORDER = PHASE_KINDS;
 /** Where this screen keeps its own technique and region lists. */
 const LISTS_KEY = 'tableside.markerLists';
 /** Keys 1…0 mark the chips: at most ten. */
 const CHIPS_MAX = 10;
-/** A marker value's longest length (the API's MARKER_VALUE_MAX). */
-const MARKER_VALUE_MAX = 80;
 
 /** The stream (strap) this screen follows: the client's unless the address says `?stream=therapist`. */
 const STREAM = new URLSearchParams(location.search).get('stream') || 'client';
@@ -565,13 +562,13 @@ function onMessage(msg) {
 }
 
 function onHello(msg) {
-  if (msg.protocol !== PROTOCOL) {
+  if (msg.protocol !== PROTOCOL.version) {
     state.conn = 'mismatch';
     socket?.close();
     socket = null;
     model.reset(null);
     showBanner(
-      `Protocol mismatch: this screen speaks tableside protocol ${PROTOCOL}, the daemon speaks ${msg.protocol}. ` +
+      `Protocol mismatch: this screen speaks tableside protocol ${PROTOCOL.version}, the daemon speaks ${msg.protocol}. ` +
         'Reload the page; if that does not help, this screen and tableside come from different versions.',
       'Reload',
       () => location.reload(),

@@ -23,16 +23,17 @@ import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
 import type { ViewerHub } from '../viewers/hub.js';
-import { type HelloMessage, type MarkerMessage, PROTOCOL_VERSION, type StreamInfo } from '../viewers/protocol.js';
+import {
+  type HelloMessage,
+  markerMessage,
+  PROTOCOL,
+  phaseMessage,
+  recordingStoppedMessage,
+  type StreamInfo,
+  sessionEndedMessage,
+} from '../viewers/protocol.js';
+import type { DaemonLog } from './log.js';
 import { CLIENT_STREAM, Stream, type StreamHost, type StreamSource } from './stream.js';
-
-export { sessionInfo } from './stream.js';
-
-export interface DaemonLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** A stream beside the client's: its id (`therapist`, `strap-2`, …) and its source. */
 export interface StreamSpec extends StreamSource {
@@ -161,7 +162,7 @@ export class Daemon {
     const common = {
       clientLabel: input.clientLabel ?? '',
       therapistNote: input.therapistNote ?? '',
-      params: { rolling: this.rolling, protocol: PROTOCOL_VERSION },
+      params: { rolling: this.rolling, protocol: PROTOCOL.version },
     };
     const session = store.createSession({
       ...common,
@@ -203,7 +204,7 @@ export class Daemon {
       if (sessionId === undefined) continue;
       const done = stream.endRecording(status);
       if (stream === client) ended = done;
-      stream.hub.broadcast({ type: 'session', event: 'ended', sessionId });
+      stream.hub.broadcast(sessionEndedMessage(sessionId));
     }
     this.markerTwins = new Map();
     this.deps.log.info({ session: id }, 'session ended');
@@ -219,13 +220,7 @@ export class Daemon {
       if (!recording) continue;
       const phase = store.setPhase(recording.session.id, kind, recording.lastBeatTS);
       if (recording.session.id === sessionId) asked = phase;
-      stream.hub.broadcast({
-        type: 'phase',
-        sessionId: recording.session.id,
-        id: phase.id,
-        kind: phase.kind,
-        startedAtS: phase.startedAtS,
-      });
+      stream.hub.broadcast(phaseMessage(phase));
       if (kind === 'baseline') continue;
       try {
         const baseline = stream.finishedBaseline(phase);
@@ -359,7 +354,7 @@ export class Daemon {
     // A second strap's replay ended: the client's session goes on without it.
     const sessionId = stream.recording?.session.id;
     stream.endRecording('ended');
-    if (sessionId !== undefined) stream.hub.broadcast({ type: 'session', event: 'ended', sessionId });
+    if (sessionId !== undefined) stream.hub.broadcast(sessionEndedMessage(sessionId));
   }
 
   private storeFailed(err: unknown): void {
@@ -368,12 +363,7 @@ export class Daemon {
     // Viewers on the network get fixed words and the code, never the database path in the store's message.
     const code = (err as { code?: unknown })?.code;
     this.deps.log.error({ err }, 'recording stopped: the session store failed; the live view goes on');
-    const message = {
-      type: 'recording',
-      state: 'stopped',
-      code: typeof code === 'string' ? code : 'STORE_FAILED',
-      reason: 'the session database could not be written: recording has stopped, the live view goes on',
-    };
+    const message = recordingStoppedMessage(typeof code === 'string' ? code : 'STORE_FAILED');
     for (const stream of this.streamsById.values()) stream.hub.broadcast(message);
   }
 
@@ -412,16 +402,4 @@ export class DaemonError extends Error {
   ) {
     super(message);
   }
-}
-
-function markerMessage(m: StoredMarker): MarkerMessage {
-  return {
-    type: 'marker',
-    sessionId: m.sessionId,
-    id: m.id,
-    kind: m.kind,
-    value: m.value,
-    atS: m.atS,
-    undone: m.undone,
-  };
 }

@@ -4,7 +4,7 @@
  * a second strap (the therapist's) is another stream whose stored session is a companion of the client's.
  *
  *   source.events$ ─share─┬─ status tracking (always)
- *                         └─ while recording: beat timeline → live metrics → CommitBatcher (store, then viewers)
+ *                         └─ while recording: livePipeline (beat timeline → live metrics) → CommitBatcher (store, then viewers)
  *
  * Each stream keeps its own beat time (its first sample is t = 0) and its own baseline; the daemon sets phases and
  * markers on every stream of a session at that stream's latest beat.
@@ -13,8 +13,7 @@ import { type Observable, Subject, type Subscription, share, takeUntil } from 'r
 import type { PipelineEvent } from '../domain/events.js';
 import type { HeartRateSource, SourceEvent, SourceStatus } from '../domain/source.js';
 import type { RollingOptions } from '../hrv/rolling.js';
-import { withLiveMetrics } from '../pipeline/metrics.js';
-import { toBeatTimeline } from '../pipeline/timeline.js';
+import { livePipeline } from '../pipeline/live.js';
 import { baselineReference, shiftAgainst } from '../session/summary.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { StoredPhase, StoredSession } from '../store/types.js';
@@ -22,14 +21,16 @@ import { ViewerHub } from '../viewers/hub.js';
 import {
   type BaselineMessage,
   type HelloMessage,
+  helloMessage,
   type MetricsMessage,
   messageFor,
-  PROTOCOL_VERSION,
   type SessionBackfill,
   type StreamInfo,
+  sessionBackfill,
+  statusMessage,
 } from '../viewers/protocol.js';
 import { CommitBatcher } from './commit-batcher.js';
-import type { DaemonLog } from './daemon.js';
+import type { DaemonLog } from './log.js';
 
 /** The stream of the client's strap: the first one, whose session is the session. */
 export const CLIENT_STREAM = 'client';
@@ -129,7 +130,7 @@ export class Stream {
         if (e.type !== 'status') return;
         this.statusNow = e.status;
         // While recording, statuses travel through the pipeline (stored, then published).
-        if (!this.active) this.hub.broadcast({ type: 'status', status: e.status, receivedAtMs: e.receivedAtMs });
+        if (!this.active) this.hub.broadcast(statusMessage(e.status, e.receivedAtMs));
       },
       error: (err) => this.host.log.error({ err, stream: this.id }, 'source failed'),
       complete: () => {
@@ -179,7 +180,7 @@ export class Stream {
       baseline: null,
     };
     this.active = recording;
-    const pipeline$ = events$.pipe(takeUntil(recording.end$), toBeatTimeline(), withLiveMetrics(rolling));
+    const pipeline$ = events$.pipe(takeUntil(recording.end$), livePipeline(rolling));
     recording.subscription = pipeline$.subscribe({
       next: (e) => recording.batcher.push(e),
       error: (err) => {
@@ -249,60 +250,29 @@ export class Stream {
       }
     }
     const { source, demo } = this.current;
-    return {
-      type: 'hello',
-      protocol: PROTOCOL_VERSION,
+    return helloMessage({
       stream: this.id,
       streams: this.host.streams(),
       source: { kind: source.kind, label: source.label, demo },
       status: this.statusNow,
       recording: this.host.isRecording,
       session,
-    };
+    });
   }
 
   private backfill(recording: Recording): SessionBackfill {
     const { store } = this.host;
     const id = recording.session.id;
-    const beats = store.getBeats(id);
-    const metrics = store.getMetricsTrend(id);
-    const session = store.getSession(id) ?? recording.session;
-    return {
-      session: sessionInfo(session),
-      beats: {
-        seq: beats.map((b) => b.seq),
-        tS: beats.map((b) => b.tS),
-        rrMs: beats.map((b) => b.rrMs),
-        gapBefore: beats.map((b) => b.gapBefore),
-        kind: beats.map((b) => b.kind),
-      },
-      metrics: {
-        tS: metrics.map((m) => m.tS),
-        meanHrBpm: metrics.map((m) => m.meanHrBpm),
-        rmssdMs: metrics.map((m) => m.rmssdMs),
-        lnRmssd: metrics.map((m) => m.lnRmssd),
-        hfMs2: metrics.map((m) => m.hfMs2),
-        lfMs2: metrics.map((m) => m.lfMs2),
-        respirationRateBpm: metrics.map((m) => m.respirationRateBpm),
-        correctedPct: metrics.map((m) => m.correctedPct),
-      },
-      phases: store.getPhases(id).map(({ id: phaseId, kind, startedAtS }) => ({ id: phaseId, kind, startedAtS })),
-      markers: store.getMarkers(id).map(({ id: markerId, kind, value, atS, undone }) => ({
-        id: markerId,
-        kind,
-        value,
-        atS,
-        undone,
-      })),
-      gaps: store.getGaps(id).map(({ fromS, toS, reason }) => ({ fromS, toS, reason })),
+    return sessionBackfill({
+      session: store.getSession(id) ?? recording.session,
+      beats: store.getBeats(id),
+      metrics: store.getMetricsTrend(id),
+      phases: store.getPhases(id),
+      markers: store.getMarkers(id),
+      gaps: store.getGaps(id),
       latest: recording.latest,
-      baseline: recording.baseline && {
-        phaseId: recording.baseline.phaseId,
-        fromS: recording.baseline.fromS,
-        toS: recording.baseline.toS,
-        reference: recording.baseline.reference,
-      },
-    };
+      baseline: recording.baseline,
+    });
   }
 
   private publish(events: readonly PipelineEvent[], recording: Recording): void {
@@ -316,19 +286,4 @@ export class Stream {
       this.hub.broadcast(message);
     }
   }
-}
-
-export function sessionInfo(s: StoredSession): SessionBackfill['session'] {
-  return {
-    id: s.id,
-    startedAt: s.startedAt,
-    endedAt: s.endedAt,
-    status: s.status,
-    clientLabel: s.clientLabel,
-    therapistNote: s.therapistNote,
-    sourceKind: s.sourceKind,
-    sourceLabel: s.sourceLabel,
-    stream: s.stream,
-    groupId: s.groupId,
-  };
 }

@@ -3,6 +3,7 @@
  * phase summary uses. Pure: takes intervals, returns numbers.
  */
 import { type ArtefactOptions, classifyBeats } from './artefacts.js';
+import { NnLinks } from './linked-nn.js';
 import { type FrequencyDomain, frequencyDomain, METHOD_B, type SpectrumOptions } from './spectrum.js';
 import { isAvailable, timeDomain } from './time-domain.js';
 import type { BeatKind } from './types.js';
@@ -102,28 +103,20 @@ export function analyze(
   const artefacts: Partial<Record<BeatKind, number>> = {};
   let correctedBeats = 0;
   if (o.correction) {
-    let previousNormal = false;
-    let broken = true;
+    const links = new NnLinks();
     for (const beat of classifyBeats(selected, o.artefacts, selectedGap)) {
       if (beat.gapBefore && nn.length > 0) {
         runStarts.push(nn.length);
-        broken = true;
+        links.startRun();
       }
       if (beat.kind !== 'normal') {
         correctedBeats++;
         artefacts[beat.kind] = (artefacts[beat.kind] ?? 0) + 1;
       }
-      if (beat.nnMs.length === 0) {
-        if (beat.kind === 'out-of-range') broken = true;
-        continue;
-      }
-      const normal = beat.kind === 'normal' && !beat.merged;
-      for (const value of beat.nnMs) {
-        linked.push(normal && previousNormal && !broken);
+      links.accept(beat, (value, _normal, isLinked) => {
+        linked.push(isLinked);
         nn.push(value);
-        previousNormal = normal;
-        broken = false;
-      }
+      });
     }
   } else {
     for (let i = 0; i < selected.length; i++) {

@@ -18,6 +18,7 @@
 import { ArtefactDetector, type ArtefactOptions } from './artefacts.js';
 import { PointRing } from './beat-buffer.js';
 import { resampleEvenCount, splineWorkLength } from './interpolate.js';
+import { NnLinks } from './linked-nn.js';
 import { type FrequencyDomain, METHOD_B, SegmentDensity, type SpectrumOptions, summariseDensity } from './spectrum.js';
 import { isAvailable, timeDomain } from './time-domain.js';
 import type { BeatKind, ClassifiedBeat } from './types.js';
@@ -144,8 +145,8 @@ export class RollingEngine {
   private runStartS = Number.NaN;
   /** time of the most recent gap, s */
   private lastGapS = Number.NEGATIVE_INFINITY;
-  private previousNormal = false;
-  private breakPending = true;
+  /** which successive differences may be taken (the rule analyze() uses too) */
+  private readonly links = new NnLinks();
   private readonly out: LiveMetrics[] = [];
 
   // Spectral state.
@@ -240,21 +241,12 @@ export class RollingEngine {
     if (corrected) this.correctedSoFar++;
     this.raw.push(tS, this.correctedSoFar, corrected ? CORRECTED : 0);
 
-    if (beat.nnMs.length === 0) {
-      // Dropped (out of range) or merged into the next interval (extra): the next point may not difference with the
-      // previous one, which is no longer its neighbour.
-      this.breakPending = beat.kind === 'out-of-range' || this.breakPending;
-    } else {
-      const normal = !corrected && !beat.merged;
-      let t = tS - beat.rrMs / 1000;
-      for (const nn of beat.nnMs) {
-        t += beat.nnMs.length === 1 ? beat.rrMs / 1000 : nn / 1000;
-        const linked = normal && this.previousNormal && !this.breakPending;
-        this.addPoint(t, nn, (normal ? NORMAL : 0) | (linked ? LINKED : 0));
-        this.previousNormal = normal;
-        this.breakPending = false;
-      }
-    }
+    let t = tS - beat.rrMs / 1000;
+    const single = beat.nnMs.length === 1;
+    this.links.accept(beat, (nn, normal, linked) => {
+      t += single ? beat.rrMs / 1000 : nn / 1000;
+      this.addPoint(t, nn, (normal ? NORMAL : 0) | (linked ? LINKED : 0));
+    });
     this.evict(tS);
     this.out.push(this.metricsAt(beat, tS));
   }
@@ -263,8 +255,7 @@ export class RollingEngine {
     this.points.clear();
     this.raw.clear();
     this.runStartS = startS;
-    this.previousNormal = false;
-    this.breakPending = true;
+    this.links.startRun();
     this.cacheEndS.fill(Number.NaN);
     const every = this.options.spectralUpdateEveryS;
     this.nextUpdateS = Math.ceil((startS + this.segmentS) / every) * every;

@@ -6,18 +6,13 @@
  * Every POST takes a JSON object body, `{}` when there is nothing to say. Besides being uniform, this means a
  * cross-site form or a no-CORS `fetch` (which cannot send `application/json`) cannot end a session.
  */
+import { MARKER_KINDS, MARKER_VALUE_MAX, type MarkerKind, PHASE_KINDS, type PhaseKind } from '../domain/kinds.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../io/session-export.js';
-import type { MarkerKind, PhaseKind } from '../store/types.js';
 
 /** Longest client label, characters: a name or initials, short enough for the header of the table-side view. */
 export const CLIENT_LABEL_MAX = 80;
 /** Longest therapist note at the start of a session, characters. */
 export const THERAPIST_NOTE_MAX = 2000;
-/** Longest marker value (a technique, a region, a short note), characters: one line on the view. */
-export const MARKER_VALUE_MAX = 80;
-
-export const PHASE_KINDS: readonly PhaseKind[] = ['baseline', 'massage', 'recovery'];
-export const MARKER_KINDS: readonly MarkerKind[] = ['technique', 'region', 'note'];
 
 /** Up to 15 digits: every such number is a safe integer. */
 const ID = { type: 'string', pattern: '^[0-9]{1,15}$' } as const;

@@ -11,10 +11,11 @@
  * RR) is the session's beat time, i.e. the session has no gap (after a gap, beat time jumps over the lost time and
  * the running sum of RR does not).
  */
+import type { Beat } from '../domain/beats.js';
+import type { MarkerKind, PhaseKind } from '../domain/kinds.js';
 import { type Analysis, type AnalyzeOptions, analyze } from '../hrv/analyze.js';
-import type { BeatKind } from '../hrv/types.js';
 
-export type PhaseKind = 'baseline' | 'massage' | 'recovery';
+export type { MarkerKind, PhaseKind };
 
 /** A stretch of the session; `endedAtS` null while it is still running (or was never closed). */
 export interface Phase {
@@ -22,8 +23,6 @@ export interface Phase {
   readonly startedAtS: number;
   readonly endedAtS: number | null;
 }
-
-export type MarkerKind = 'technique' | 'region' | 'note';
 
 /** Something the therapist tapped or typed during the session. An undone marker stays stored but counts nowhere. */
 export interface Marker {
@@ -33,19 +32,8 @@ export interface Marker {
   readonly undone: boolean;
 }
 
-/** One raw beat as stored. */
-export interface StoredBeat {
-  /** 0-based index of the raw beat in the session */
-  readonly seq: number;
-  /** beat end time, s of beat time (jumps over a gap) */
-  readonly tS: number;
-  /** as the strap sent it, ms */
-  readonly rrMs: number;
-  /** a gap lies before this beat: no successive difference may span it */
-  readonly gapBefore: boolean;
-  /** the live artefact layer's verdict, null if not (yet) classified; not used here (see the module comment) */
-  readonly kind: BeatKind | null;
-}
+/** One raw beat as stored (its live `kind` is not used here: see the module comment). */
+export type StoredBeat = Beat;
 
 export interface SessionInput {
   /** in stream order (strictly increasing `tS`) */

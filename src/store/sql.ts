@@ -9,6 +9,7 @@
  * indexes that read a session in order. Times are REAL: replay and simulated clocks are fractional ms.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { MetricValues, TrendPoint } from '../domain/metrics.js';
 
 /** 'tbls': stamped into the file header so another program's SQLite file is recognised as not ours. */
 export const APPLICATION_ID = 0x74626c73;
@@ -198,25 +199,13 @@ export interface StatusRow {
   reason: string | null;
   batteryPct: number | null;
 }
-export interface MetricsRow {
+export type MetricsRow = {
   seq: number;
   tS: number;
-  meanHrBpm: number | null;
-  rmssdMs: number | null;
-  lnRmssd: number | null;
-  sdnnMs: number | null;
-  hfMs2: number | null;
-  lfMs2: number | null;
-  lfHfRatio: number | null;
-  hfPeakHz: number | null;
-  respirationRateBpm: number | null;
   correctedPct: number;
   qualityJson: string;
-}
-export type MetricsTrendRow = Pick<
-  MetricsRow,
-  'tS' | 'meanHrBpm' | 'rmssdMs' | 'lnRmssd' | 'hfMs2' | 'lfMs2' | 'respirationRateBpm' | 'correctedPct'
->;
+} & MetricValues;
+export type MetricsTrendRow = TrendPoint;
 export interface PhaseRow {
   id: number;
   sessionId: number;

@@ -3,13 +3,14 @@
  * `LiveMetrics`, so the viewer draws a stored session with the code that draws a live one.
  */
 
+import type { Beat } from '../domain/beats.js';
+import type { MarkerKind, PhaseKind } from '../domain/kinds.js';
+import type { MetricValues } from '../domain/metrics.js';
 import type { DeviceInfo, SourceKind, SourceState } from '../domain/source.js';
 import type { LiveQuality } from '../hrv/rolling.js';
-import type { BeatKind } from '../hrv/types.js';
 
 export type SessionStatus = 'recording' | 'ended' | 'interrupted';
-export type PhaseKind = 'baseline' | 'massage' | 'recovery';
-export type MarkerKind = 'technique' | 'region' | 'note';
+export type { MarkerKind, PhaseKind };
 
 export interface NewSession {
   readonly clientLabel: string;
@@ -60,13 +61,8 @@ export interface StoredSample {
   readonly error: string | null;
 }
 
-export interface StoredBeat {
-  readonly seq: number;
-  readonly tS: number;
-  readonly rrMs: number;
-  readonly gapBefore: boolean;
-  /** null until the artefact layer classified the beat */
-  readonly kind: BeatKind | null;
+/** A beat as stored: the beat with its artefact flags. */
+export interface StoredBeat extends Beat {
   /** `BeatFlag` bits */
   readonly flags: number;
 }
@@ -87,21 +83,12 @@ export interface StoredStatus {
 }
 
 /** The metrics of one beat: what redraws the curves. */
-export interface StoredMetrics {
+export type StoredMetrics = {
   readonly seq: number;
   readonly tS: number;
-  readonly meanHrBpm: number | null;
-  readonly rmssdMs: number | null;
-  readonly lnRmssd: number | null;
-  readonly sdnnMs: number | null;
-  readonly hfMs2: number | null;
-  readonly lfMs2: number | null;
-  readonly lfHfRatio: number | null;
-  readonly hfPeakHz: number | null;
-  readonly respirationRateBpm: number | null;
   readonly correctedPct: number;
   readonly quality: LiveQuality;
-}
+} & MetricValues;
 
 export interface StoredPhase {
   readonly id: number;

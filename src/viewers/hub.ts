@@ -8,7 +8,7 @@
  * another one.
  */
 import type { WebSocket } from 'ws';
-import type { HelloMessage } from './protocol.js';
+import type { HelloMessage, ServerMessage } from './protocol.js';
 
 /** Beyond this many unsent bytes a viewer is skipped until it drains. */
 export const SLOW_VIEWER_BYTES = 1 << 20;
@@ -41,7 +41,7 @@ export class ViewerHub {
   }
 
   /** Sends one message to every viewer that keeps up. */
-  broadcast(message: object): void {
+  broadcast(message: ServerMessage): void {
     if (this.viewers.size === 0) return;
     const text = JSON.stringify(message);
     for (const viewer of this.viewers) this.sendTo(viewer, text);

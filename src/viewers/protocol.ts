@@ -1,26 +1,54 @@
 /**
- * The LAN protocol on `/ws`, version 1 (documented in the README, "WebSocket protocol").
+ * The LAN protocol on `/ws`, written once: every message in both directions, the builders that make them, and the
+ * facts the page must share with the daemon (version, timings, limits). The page (`web/`) is type-checked against
+ * these types, and gets the facts at run time from `/lib/protocol.js`, which the server makes from `PAGE_FACTS`.
  *
- * Server → viewer, JSON text frames:
+ * Server → viewer, JSON text frames (`ServerMessage`):
  * - `hello`   on connect: protocol version, the stream followed and the list of streams, source, status, and the whole
  *             current session so far (columnar beats and metrics, phases, markers, gaps), so a reloaded page redraws
  *             everything. A viewer follows one stream (one strap): `/ws` the client's, `/ws?stream=therapist` another;
  * - `status`  the strap or replay changed state;
  * - `beat`    one raw beat, after it was stored;
  * - `metrics` the live metrics after a beat was classified (a few beats later: the artefact layer looks ahead);
- * - `gap`, `phase`, `marker`, `session` (started / ended), `recording` (stopped: the store failed), `error`;
+ * - `gap`, `phase`, `marker`, `session` (ended), `recording` (stopped: the store failed), `error`, `pong`;
  * - `baseline` a baseline phase ended (the next phase started): the resting reference and its noise band, which the
  *             live screen compares the 60 s RMSSD with. From then on every `metrics` message carries `shift`.
- * Viewer → server: `{"type":"ping"}` → `{"type":"pong"}`; anything else gets an `error` with a code. Commands
- * (start a session, set a phase, add a marker) go through the REST API, not the socket.
+ * Viewer → server (`ViewerMessage`): `{"type":"ping"}` → `{"type":"pong"}`; anything else gets an `error` with a code.
+ * Commands (start a session, set a phase, add a marker) go through the REST API, not the socket.
+ *
+ * Adding a message type: its interface and builder here, a member of `ServerMessage`, the producer that broadcasts
+ * it, and the page's handler (web/live/messages.js) — `npm run check` fails until the page handles what it is sent.
  */
-
 import type { BeatEvent, GapEvent, PipelineEvent } from '../domain/events.js';
+import { MARKER_KINDS, MARKER_VALUE_MAX, type MarkerKind, PHASE_KINDS, type PhaseKind } from '../domain/kinds.js';
+import { TREND_FIELDS, type TrendField, type TrendPoint } from '../domain/metrics.js';
 import type { SourceKind, SourceState, SourceStatus } from '../domain/source.js';
 import type { LiveMetrics } from '../hrv/rolling.js';
 import type { BaselineReference, Shift } from '../session/summary.js';
+import type { StoredGap, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
 
-export const PROTOCOL_VERSION = 1;
+/** Version, timings and limits that the daemon and the page share. */
+export const PROTOCOL = {
+  /** bumped on any change a page of the previous version would misread */
+  version: 1,
+  /** no beat for this long while the source says live: the page shows its values as stale */
+  staleAfterMs: 3000,
+  /** the page pings this often … */
+  pingEveryMs: 5000,
+  /** … and takes a socket that said nothing for this long for dead, and reopens it */
+  watchdogMs: 12000,
+  /** the largest frame a viewer may send (a viewer only pings): bigger ones close the socket (1009) */
+  viewerMaxPayloadBytes: 4096,
+} as const;
+
+/** What the page gets from `/lib/protocol.js`: each fact as written in its one place. */
+export const PAGE_FACTS = { PROTOCOL, PHASE_KINDS, MARKER_KINDS, MARKER_VALUE_MAX, TREND_FIELDS } as const;
+
+/** The ES module served at `/lib/protocol.js`: `PAGE_FACTS` as constants (web/lib/protocol.d.ts gives their types). */
+export function pageFactsModule(): string {
+  const lines = Object.entries(PAGE_FACTS).map(([name, value]) => `export const ${name} = ${JSON.stringify(value)};`);
+  return `// Made by the daemon from src/viewers/protocol.ts: the facts the page shares with it.\n${lines.join('\n')}\n`;
+}
 
 export interface SessionInfo {
   readonly id: number;
@@ -55,7 +83,7 @@ export interface PhaseMessage {
   readonly type: 'phase';
   readonly sessionId: number;
   readonly id: number;
-  readonly kind: 'baseline' | 'massage' | 'recovery';
+  readonly kind: PhaseKind;
   readonly startedAtS: number;
 }
 
@@ -63,7 +91,7 @@ export interface MarkerMessage {
   readonly type: 'marker';
   readonly sessionId: number;
   readonly id: number;
-  readonly kind: 'technique' | 'region' | 'note';
+  readonly kind: MarkerKind;
   readonly value: string;
   readonly atS: number;
   readonly undone: boolean;
@@ -104,20 +132,27 @@ export interface StatusMessage {
   readonly receivedAtMs: number;
 }
 
+/** A stream's part of the session ended (the session was ended, or a second strap's replay ran out). */
+export interface SessionMessage {
+  readonly type: 'session';
+  readonly event: 'ended';
+  readonly sessionId: number;
+}
+
+/** The store failed: recording has stopped, the live view goes on. Fixed words and a code, never a file path. */
+export interface RecordingMessage {
+  readonly type: 'recording';
+  readonly state: 'stopped';
+  readonly code: string;
+  readonly reason: string;
+}
+
 /** Columnar session history (uPlot draws columns directly). */
 export interface SessionBackfill {
   readonly session: SessionInfo;
   readonly beats: { seq: number[]; tS: number[]; rrMs: number[]; gapBefore: boolean[]; kind: (string | null)[] };
-  readonly metrics: {
-    tS: number[];
-    meanHrBpm: (number | null)[];
-    rmssdMs: (number | null)[];
-    lnRmssd: (number | null)[];
-    hfMs2: (number | null)[];
-    lfMs2: (number | null)[];
-    respirationRateBpm: (number | null)[];
-    correctedPct: (number | null)[];
-  };
+  /** the trend's columns: `tS` and one per `TREND_FIELDS` */
+  readonly metrics: { tS: number[] } & { [K in TrendField]: TrendPoint[K][] };
   readonly phases: Omit<PhaseMessage, 'type' | 'sessionId'>[];
   readonly markers: Omit<MarkerMessage, 'type' | 'sessionId'>[];
   readonly gaps: { fromS: number; toS: number; reason: string }[];
@@ -157,6 +192,30 @@ export interface HelloMessage {
   readonly session: SessionBackfill | null;
 }
 
+/** Everything the server sends a viewer. */
+export type ServerMessage =
+  | HelloMessage
+  | StatusMessage
+  | BeatMessage
+  | MetricsMessage
+  | GapMessage
+  | PhaseMessage
+  | MarkerMessage
+  | BaselineMessage
+  | SessionMessage
+  | RecordingMessage
+  | ErrorMessage
+  | PongMessage;
+
+/** Everything a viewer may send. */
+export interface PingMessage {
+  readonly type: 'ping';
+}
+export type ViewerMessage = PingMessage;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Builders
+
 /**
  * Turns a committed pipeline event into its message, or null for events viewers do not get (raw samples). `shift`
  * gives a metrics message its shift against the baseline (null: none yet).
@@ -180,8 +239,123 @@ export function messageFor(
     case 'gap':
       return event;
     case 'status':
-      return { type: 'status', status: event.status, receivedAtMs: event.receivedAtMs };
+      return statusMessage(event.status, event.receivedAtMs);
     default:
       return null;
   }
+}
+
+export function statusMessage(status: SourceStatus, receivedAtMs: number): StatusMessage {
+  return { type: 'status', status, receivedAtMs };
+}
+
+export function phaseMessage(p: StoredPhase): PhaseMessage {
+  return { type: 'phase', sessionId: p.sessionId, id: p.id, kind: p.kind, startedAtS: p.startedAtS };
+}
+
+export function markerMessage(m: StoredMarker): MarkerMessage {
+  return {
+    type: 'marker',
+    sessionId: m.sessionId,
+    id: m.id,
+    kind: m.kind,
+    value: m.value,
+    atS: m.atS,
+    undone: m.undone,
+  };
+}
+
+export function sessionEndedMessage(sessionId: number): SessionMessage {
+  return { type: 'session', event: 'ended', sessionId };
+}
+
+export function recordingStoppedMessage(code: string): RecordingMessage {
+  return {
+    type: 'recording',
+    state: 'stopped',
+    code,
+    reason: 'the session database could not be written: recording has stopped, the live view goes on',
+  };
+}
+
+export function sessionInfo(s: StoredSession): SessionInfo {
+  return {
+    id: s.id,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    status: s.status,
+    clientLabel: s.clientLabel,
+    therapistNote: s.therapistNote,
+    sourceKind: s.sourceKind,
+    sourceLabel: s.sourceLabel,
+    stream: s.stream,
+    groupId: s.groupId,
+  };
+}
+
+/** What a session's backfill is made from: the stored rows, and the live state that is not stored. */
+export interface BackfillInput {
+  readonly session: StoredSession;
+  readonly beats: readonly { seq: number; tS: number; rrMs: number; gapBefore: boolean; kind: string | null }[];
+  readonly metrics: readonly TrendPoint[];
+  readonly phases: readonly StoredPhase[];
+  readonly markers: readonly StoredMarker[];
+  readonly gaps: readonly StoredGap[];
+  readonly latest: MetricsMessage | null;
+  readonly baseline: BaselineMessage | null;
+}
+
+export function sessionBackfill(input: BackfillInput): SessionBackfill {
+  const { beats, metrics, baseline } = input;
+  const columns = { tS: metrics.map((m) => m.tS) } as SessionBackfill['metrics'];
+  for (const field of TREND_FIELDS) (columns[field] as (number | null)[]) = metrics.map((m) => m[field]);
+  return {
+    session: sessionInfo(input.session),
+    beats: {
+      seq: beats.map((b) => b.seq),
+      tS: beats.map((b) => b.tS),
+      rrMs: beats.map((b) => b.rrMs),
+      gapBefore: beats.map((b) => b.gapBefore),
+      kind: beats.map((b) => b.kind),
+    },
+    metrics: columns,
+    phases: input.phases.map(({ id, kind, startedAtS }) => ({ id, kind, startedAtS })),
+    markers: input.markers.map(({ id, kind, value, atS, undone }) => ({ id, kind, value, atS, undone })),
+    gaps: input.gaps.map(({ fromS, toS, reason }) => ({ fromS, toS, reason })),
+    latest: input.latest,
+    baseline: baseline && {
+      phaseId: baseline.phaseId,
+      fromS: baseline.fromS,
+      toS: baseline.toS,
+      reference: baseline.reference,
+    },
+  };
+}
+
+/** What a viewer gets on connect. */
+export function helloMessage(hello: Omit<HelloMessage, 'type' | 'protocol'>): HelloMessage {
+  return { type: 'hello', protocol: PROTOCOL.version, ...hello };
+}
+
+/** The answer to one text frame from a viewer (a binary frame arrives as ''). Pure. */
+export function answerViewer(data: string): PongMessage | ErrorMessage {
+  let message: unknown;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON text frame' };
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON object with a "type"' };
+  }
+  const type = (message as { type?: unknown }).type;
+  if (typeof type !== 'string') {
+    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON object with a "type"' };
+  }
+  if (type === ('ping' satisfies ViewerMessage['type'])) return { type: 'pong' };
+  return {
+    type: 'error',
+    code: 'WS_UNKNOWN_MESSAGE',
+    message: `unknown message type ${JSON.stringify(type.slice(0, 40))}: viewers send only "ping"; commands go through the REST API`,
+  };
 }

@@ -11,7 +11,8 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerViewer, VIEWER_MAX_PAYLOAD_BYTES } from '../../src/server/routes/viewer.js';
+import { VIEWER_MAX_PAYLOAD_BYTES } from '../../src/server/routes/viewer.js';
+import { answerViewer } from '../../src/viewers/protocol.js';
 import { fuzzSeed, reportReliability } from '../helpers/reliability.js';
 import { type Message, type Rig, replaySource, rig, type Viewer } from '../server/harness.js';
 

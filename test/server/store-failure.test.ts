@@ -1,23 +1,24 @@
 /**
  * The store refuses writes half-way through a session (as with a full disk): recording stops, the live view goes on.
  *
- * No fake: an SQLite trigger, planted through a second connection before the daemon starts, makes the real database
- * refuse the beat with seq 300 — the store's real `writeBatch` fails its transaction, as SQLite would with
- * SQLITE_FULL, and reads keep working as they do on a full disk.
+ * No fake: an SQLite trigger, planted through a second connection once the viewer has seen (so the store has
+ * committed) the first beats, makes the real database refuse every later beat — the store's real `writeBatch` fails
+ * its transaction, as SQLite would with SQLITE_FULL, and reads keep working as they do on a full disk. Planting it
+ * after a beat count, not at a fixed seq, keeps the failure mid-way however the machine's load sizes the batches.
  */
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Rig, recordingRr, replaySource, rig } from './harness.js';
 
-const FAIL_AT_SEQ = 300;
+/** Beats the viewer sees before the database starts refusing them. */
+const SEEN_BEFORE_FAILURE = 60;
 
-function refuseBeatsFrom(seq: number) {
-  return (dbPath: string) => {
-    const db = new Database(dbPath);
-    db.exec(`CREATE TRIGGER test_refuse_beats BEFORE INSERT ON beats WHEN NEW.seq >= ${seq}
-             BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END`);
-    db.close();
-  };
+function refuseBeats(dbPath: string): void {
+  const db = new Database(dbPath);
+  db.exec(`CREATE TRIGGER test_refuse_beats BEFORE INSERT ON beats
+           BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END`);
+  db.close();
 }
 
 let r: Rig;
@@ -29,13 +30,14 @@ describe('a store that fails mid-way', () => {
   it('keeps broadcasting every beat, says recording stopped, and keeps what was stored', async () => {
     const fileRr = await recordingRr();
     r = await rig({
-      source: await replaySource(1000), // paced: small batches, so the failure falls mid-way
+      source: await replaySource(100), // paced: about 10 s, so the failure falls mid-way
       autoSession: { clientLabel: '', therapistNote: '' },
-      prepare: refuseBeatsFrom(FAIL_AT_SEQ),
     });
     const viewer = await r.connect();
     r.daemon.start();
     const sessionId = (r.daemon.currentSession as { id: number }).id;
+    await viewer.untilBeats(SEEN_BEFORE_FAILURE);
+    refuseBeats(join(r.dir, 'tableside.db'));
     await viewer.untilSessionEnded();
 
     const stopped = viewer.of('recording');
@@ -57,8 +59,8 @@ describe('a store that fails mid-way', () => {
 
     // What was committed before the failure is kept whole: a prefix of the file, nothing of the refused batch.
     const stored = r.store.getBeats(sessionId);
-    expect(stored.length).toBeLessThanOrEqual(FAIL_AT_SEQ);
-    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.length).toBeGreaterThanOrEqual(SEEN_BEFORE_FAILURE);
+    expect(stored.length).toBeLessThan(fileRr.length);
     expect(stored.map((b) => b.rrMs)).toEqual(fileRr.slice(0, stored.length));
     const detail = await r.app.inject({ method: 'GET', url: `/api/sessions/${sessionId}` });
     expect(detail.statusCode).toBe(200);

@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LiveMetrics, RollingEngine } from '../../src/hrv/rolling.js';
-import { answerViewer } from '../../src/server/routes/viewer.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
+import { answerViewer } from '../../src/viewers/protocol.js';
 import { type Message, type Rig, recordingRr, replaySource, rig, type Viewer } from './harness.js';
 
 /** About 2.5 s for the 16 min recording: slow enough to act while it runs. */

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { SLOW_VIEWER_BYTES, ViewerHub } from '../../src/viewers/hub.js';
-import type { HelloMessage } from '../../src/viewers/protocol.js';
+import type { BeatMessage, HelloMessage } from '../../src/viewers/protocol.js';
 
 class FakeSocket extends EventEmitter {
   readonly OPEN = 1;
@@ -34,7 +34,7 @@ function hubWithViewer(paddingBytes: number): { hub: ViewerHub; socket: FakeSock
   return { hub, socket, helloBytes: Buffer.byteLength(JSON.stringify(hello)) };
 }
 
-const beat = { type: 'beat' };
+const beat: BeatMessage = { type: 'beat', seq: 0, tS: 1, rrMs: 1000, gapBefore: false, receivedAtMs: 0 };
 
 describe('ViewerHub back-pressure', () => {
   it('skips a viewer more than the limit behind and catches it up with a fresh hello once drained', () => {

@@ -9,7 +9,7 @@ import { exportSession, loadSessionRows, sessionSummary } from '../../io/session
 import { StoreError } from '../../store/errors.js';
 import type { SessionStore } from '../../store/session-store.js';
 import type { StoredSession } from '../../store/types.js';
-import { PROTOCOL_VERSION } from '../../viewers/protocol.js';
+import { PROTOCOL } from '../../viewers/protocol.js';
 import { ApiError, sessionNotFound } from '../errors.js';
 import {
   type ExportQuery,
@@ -57,7 +57,7 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalo
   app.get('/api/health', async () => {
     return {
       ok: true,
-      protocol: PROTOCOL_VERSION,
+      protocol: PROTOCOL.version,
       version,
       source: daemon.sourceInfo,
       status: daemon.sourceStatus,

@@ -5,11 +5,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Daemon } from '../../daemon/daemon.js';
 import { CLIENT_STREAM } from '../../daemon/stream.js';
-import type { ErrorMessage, PongMessage } from '../../viewers/protocol.js';
+import { answerViewer, PROTOCOL } from '../../viewers/protocol.js';
+import { sameHost } from '../access.js';
 import { errorBody } from '../errors.js';
 
 /** A viewer only ever sends pings: a bigger frame is refused by `ws` (close 1009). */
-export const VIEWER_MAX_PAYLOAD_BYTES = 4096;
+export const VIEWER_MAX_PAYLOAD_BYTES = PROTOCOL.viewerMaxPayloadBytes;
 
 export function viewerRoutes(app: FastifyInstance, daemon: Daemon): void {
   app.route<{ Querystring: { stream?: string } }>({
@@ -51,29 +52,6 @@ function requireKnownStream(daemon: Daemon) {
   };
 }
 
-/** The answer to one text frame from a viewer (the hub hands binary frames over as ''). Pure. */
-export function answerViewer(data: string): PongMessage | ErrorMessage {
-  let message: unknown;
-  try {
-    message = JSON.parse(data);
-  } catch {
-    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON text frame' };
-  }
-  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON object with a "type"' };
-  }
-  const type = (message as { type?: unknown }).type;
-  if (typeof type !== 'string') {
-    return { type: 'error', code: 'WS_BAD_MESSAGE', message: 'expected a JSON object with a "type"' };
-  }
-  if (type === 'ping') return { type: 'pong' };
-  return {
-    type: 'error',
-    code: 'WS_UNKNOWN_MESSAGE',
-    message: `unknown message type ${JSON.stringify(type.slice(0, 40))}: viewers send only "ping"; commands go through the REST API`,
-  };
-}
-
 /**
  * A browser page from another site could open this socket (WebSockets are not bound by CORS) and read a client's
  * heart data: refuse an `Origin` that is not this server. No `Origin` (curl, scripts, tests) is not a browser page.
@@ -83,12 +61,4 @@ async function refuseForeignOrigin(request: FastifyRequest, reply: FastifyReply)
   if (origin === undefined || sameHost(origin, request.headers.host)) return undefined;
   request.log.warn({ origin }, 'viewer socket from another origin refused');
   return reply.code(403).send(errorBody(403, 'WS_ORIGIN_REFUSED', 'the live view must be opened from this server'));
-}
-
-function sameHost(origin: string, host: string | undefined): boolean {
-  try {
-    return new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }
