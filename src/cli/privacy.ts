@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { defaultDbPath } from '../host/paths.js';
+import { backupTo, deleteSession, isInUse, purgeClient, restoreBackup } from '../store/admin.js';
 import { SessionStore } from '../store/session-store.js';
 import type { StoredSession } from '../store/types.js';
 import { clock } from './format.js';
@@ -23,7 +24,7 @@ interface ConfirmOptions {
 
 export async function deleteCommand(id: number, opts: DbOptions & ConfirmOptions): Promise<void> {
   const path = existingDatabase(opts.db);
-  const daemonRunning = SessionStore.isInUse(path);
+  const daemonRunning = isInUse(path);
   await withStore(path, async (store) => {
     const session = store.getSession(id);
     if (!session) throw new Error(`no session ${id} in ${path} (see tableside sessions)`);
@@ -35,7 +36,7 @@ export async function deleteCommand(id: number, opts: DbOptions & ConfirmOptions
     );
     const what = `session ${id} (${describe(session)})${streams.join(',')}`;
     await confirm(opts, `Delete ${what} and everything stored with it? This cannot be undone.`);
-    store.deleteSession(id);
+    deleteSession(store, id);
     say(`deleted ${what} from ${path}`);
   });
 }
@@ -43,7 +44,7 @@ export async function deleteCommand(id: number, opts: DbOptions & ConfirmOptions
 export async function purgeCommand(opts: DbOptions & ConfirmOptions & { client: string }): Promise<void> {
   const path = existingDatabase(opts.db);
   const label = opts.client;
-  const daemonRunning = SessionStore.isInUse(path);
+  const daemonRunning = isInUse(path);
   await withStore(path, async (store) => {
     const all = store.listSessions();
     const matched = all.filter((s) => s.clientLabel === label);
@@ -62,7 +63,7 @@ export async function purgeCommand(opts: DbOptions & ConfirmOptions & { client: 
     );
     const what = `${plural(doomed.length, 'session')} of client "${label}" (ids ${doomed.map((s) => s.id).join(', ')}; ${beats})`;
     await confirm(opts, `Delete ${what} and everything stored with them? This cannot be undone.`);
-    const result = store.purgeClient(label);
+    const result = purgeClient(store, label);
     say(
       `deleted ${plural(result.sessionIds.length, 'session')} of client "${label}" (${plural(result.beats, 'beat')}) from ${path}`,
     );
@@ -75,7 +76,7 @@ export async function backupCommand(file: string, opts: DbOptions & { force?: bo
     throw new Error(`${file} exists already: pass --force to replace it, or choose another file name`);
   }
   await withStore(path, async (store) => {
-    const result = await store.backupTo(file, { overwrite: opts.force === true });
+    const result = await backupTo(store, file, { overwrite: opts.force === true });
     say(
       `backed up ${path} to ${result.path}: ${plural(result.sessions, 'session')}, ${megabytes(result.bytes)}. ` +
         "It holds your clients' health data: keep it as safe as the database.",
@@ -85,7 +86,7 @@ export async function backupCommand(file: string, opts: DbOptions & { force?: bo
 
 export function restoreCommand(file: string, opts: DbOptions): void {
   const path = opts.db ?? defaultDbPath();
-  const result = SessionStore.restore(file, path);
+  const result = restoreBackup(file, path);
   say(`restored ${path} from ${file}: ${plural(result.sessions, 'session')}.`);
   if (result.previous) {
     say(

@@ -6,14 +6,14 @@
  * cheap (no queue, no promise per row). The daemon commits one batch per event-loop turn with `writeBatch`; keep
  * these calls in a sink's subscriber, never inside an RxJS operator.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { PipelineEvent } from '../domain/events.js';
 import type { SourceKind, SourceState } from '../domain/source.js';
 import type { LiveQuality } from '../hrv/rolling.js';
 import { BeatFlag, type BeatKind } from '../hrv/types.js';
-import { StoreError, type StoreErrorCode, toStoreError } from './errors.js';
+import { StoreError, toStoreError } from './errors.js';
 import {
   APPLICATION_ID,
   type BeatRow,
@@ -251,23 +251,6 @@ export class SessionStore {
     return toMarker(row);
   }
 
-  /** Deletes a session and everything stored with it. False if there was none; refused while it is recording. */
-  deleteSession(sessionId: number): boolean {
-    const s = this.statements();
-    const session = this.getSession(sessionId);
-    if (!session) return false;
-    if (session.status === 'recording') {
-      throw new StoreError(
-        'STORE_RECORDING',
-        this.path,
-        `session ${sessionId} is still recording: end it before deleting it.`,
-      );
-    }
-    const deleted = this.run(`deleting session ${sessionId}`, () => s.sessionDelete.run(sessionId).changes > 0);
-    if (deleted) this.clearWal();
-    return deleted;
-  }
-
   // Reading.
 
   /** Newest first, with beat count and duration. */
@@ -365,6 +348,15 @@ export class SessionStore {
         error: r.error,
       })),
     );
+  }
+
+  /**
+   * For the store's administration (admin.ts): runs `fn` on the open connection and its prepared statements; what it
+   * throws becomes a StoreError that names the file and `doing`. STORE_CLOSED when the store is not open.
+   */
+  withConnection<T>(doing: string, fn: (db: Database.Database, statements: Statements) => T): T {
+    const s = this.statements();
+    return this.run(doing, () => fn(this.db as Database.Database, s));
   }
 
   // Internals.
@@ -533,203 +525,8 @@ export class SessionStore {
     return { write, end, recover, setPhase };
   }
 
-  // Privacy: deleting a client's data, backing the file up and putting a backup back (README, Privacy).
-
-  /**
-   * Deletes every session whose client label is exactly `clientLabel`, with their companion streams and everything
-   * stored with them, in one transaction: all of them or none. Refused (STORE_RECORDING, nothing deleted) while one
-   * of them is recording. Deleted rows are overwritten with zeros (`secure_delete`) and the WAL is emptied.
-   */
-  purgeClient(clientLabel: string): PurgeResult {
-    const s = this.statements();
-    const db = this.db as Database.Database;
-    // The label stays out of the message: store errors reach the daemon's log.
-    const removed = this.run("deleting a client's sessions", () =>
-      db
-        .transaction((): StoredSession[] => {
-          const sessions = s.sessionList.all().map(toSession);
-          const ids = new Set(sessions.filter((x) => x.clientLabel === clientLabel).map((x) => x.id));
-          // Companion streams go with their session (ON DELETE CASCADE): count and check them too.
-          const doomed = sessions.filter((x) => ids.has(x.id) || (x.groupId !== null && ids.has(x.groupId)));
-          const recording = doomed.filter((x) => x.status === 'recording').map((x) => x.id);
-          if (recording.length > 0) {
-            throw new StoreError(
-              'STORE_RECORDING',
-              this.path,
-              `session ${recording.join(', ')} of this client is still recording: end it first; nothing was deleted.`,
-            );
-          }
-          for (const id of ids) s.sessionDelete.run(id);
-          return doomed.sort((a, b) => a.id - b.id);
-        })
-        .immediate(),
-    );
-    if (removed.length > 0) this.clearWal();
-    return { sessionIds: removed.map((x) => x.id), beats: removed.reduce((n, x) => n + x.beatCount, 0) };
-  }
-
-  /**
-   * Copies the whole database to `destination` with SQLite's online backup, consistent as of one moment, while a
-   * daemon may go on recording into it. The copy is written beside `destination` and renamed into place, so a
-   * failed backup never leaves half a file under that name. An existing file is refused unless `overwrite`.
-   */
-  async backupTo(destination: string, options: { overwrite?: boolean } = {}): Promise<BackupResult> {
-    this.statements(); // STORE_CLOSED when not open
-    const db = this.db as Database.Database;
-    const target = resolve(destination);
-    if (target === resolve(this.path)) {
-      throw new StoreError(
-        'STORE_UNWRITABLE',
-        destination,
-        'is the database itself: choose another file for the backup.',
-      );
-    }
-    if (!existsSync(dirname(target))) {
-      throw new StoreError('STORE_UNWRITABLE', destination, `its folder ${dirname(target)} does not exist.`);
-    }
-    if (existsSync(target)) {
-      if (!options.overwrite) {
-        throw new StoreError('STORE_UNWRITABLE', destination, 'exists already; it was not changed.');
-      }
-      if (SessionStore.isInUse(target)) {
-        throw new StoreError(
-          'STORE_LOCKED',
-          destination,
-          'is a database in use by a running program; it was not changed.',
-        );
-      }
-    }
-    const partial = `${target}.partial-${process.pid}`;
-    try {
-      // All pages in one step: a step interrupted by another process's commit starts over, and a recording daemon
-      // commits about once a second, so small steps could restart for ever on a large file.
-      await db.backup(partial, { progress: () => 0x7fffffff });
-      // A WAL left beside the old file would be replayed into the new one, corrupting it.
-      for (const leftover of [`${target}-wal`, `${target}-shm`]) rmSync(leftover, { force: true });
-      renameSync(partial, target);
-    } catch (err) {
-      for (const file of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(file, { force: true });
-      throw toStoreError(err, destination, 'writing a backup (no backup was made)');
-    }
-    return { path: target, bytes: statSync(target).size, sessions: this.listSessions().length };
-  }
-
-  /**
-   * Whether another connection has the database at `path` open: a running tableside, or any program. In WAL mode
-   * every open connection holds a shared lock on the file for as long as it is open, so an exclusive lock that
-   * cannot be had at once means someone else holds the file. False when there is no file (nothing is created).
-   * Call it before opening a store on `path`: the store's own connection counts as someone else.
-   */
-  static isInUse(path: string): boolean {
-    if (!existsSync(path)) return false;
-    let db: Database.Database;
-    try {
-      db = new Database(path, { fileMustExist: true, timeout: 0 });
-    } catch {
-      return false;
-    }
-    try {
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.exec('BEGIN EXCLUSIVE; COMMIT');
-      return false;
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-    } finally {
-      db.close();
-    }
-  }
-
-  /**
-   * Puts the backup at `backupPath` in place of the database at `dbPath`. The backup must pass the store's own open
-   * checks (a tableside database, not from a newer tableside, brought up to the current schema) and SQLite's
-   * integrity check; it is checked on a copy, so the backup file itself is never changed. A session the backup caught
-   * recording is restored as interrupted. The database it replaces is kept as `<dbPath>.before-restore`. Refused while the database is in use (a daemon running on it) and when a
-   * `.before-restore` file is there already; on any refusal nothing was changed.
-   */
-  static restore(backupPath: string, dbPath: string, options: StoreOptions = {}): RestoreResult {
-    const nothing = `nothing was restored, ${dbPath} is as it was.`;
-    if (!existsSync(backupPath)) throw new StoreError('STORE_NOT_FOUND', backupPath, `no such file; ${nothing}`);
-    if (resolve(backupPath) === resolve(dbPath)) {
-      throw new StoreError('STORE_UNWRITABLE', backupPath, `is the database itself; ${nothing}`);
-    }
-    if (SessionStore.isInUse(dbPath)) {
-      throw new StoreError(
-        'STORE_LOCKED',
-        dbPath,
-        'in use by a running tableside (or another program): stop it, then restore. Nothing was restored.',
-      );
-    }
-    const kept = `${dbPath}.before-restore`;
-    if (existsSync(kept)) {
-      throw new StoreError(
-        'STORE_UNWRITABLE',
-        kept,
-        `is there from an earlier restore: move it somewhere safe (or delete it), then restore again; ${nothing}`,
-      );
-    }
-    try {
-      mkdirSync(dirname(dbPath), { recursive: true });
-    } catch (err) {
-      throw toStoreError(err, dbPath, 'creating its folder for a restore');
-    }
-
-    // Check (and migrate) a copy beside the database, so that putting it in place is one rename.
-    const copy = `${dbPath}.restoring-${process.pid}`;
-    const removeCopy = () => {
-      for (const file of [copy, `${copy}-wal`, `${copy}-shm`]) rmSync(file, { force: true });
-    };
-    let sessions: number;
-    try {
-      copyFileSync(backupPath, copy);
-      // A backup taken as a plain file copy of a live database keeps its newest commits in the WAL beside it.
-      if (existsSync(`${backupPath}-wal`)) copyFileSync(`${backupPath}-wal`, `${copy}-wal`);
-    } catch (err) {
-      removeCopy();
-      throw toStoreError(err, dbPath, 'copying the backup beside the database (nothing was restored)');
-    }
-    try {
-      const checked = new SessionStore(copy, { ...options, log: undefined }).open();
-      try {
-        const problems = (checked.db as Database.Database).pragma('integrity_check', { simple: true });
-        if (problems !== 'ok') {
-          throw new StoreError('STORE_CORRUPT', backupPath, `damaged (${String(problems)}); ${nothing}`);
-        }
-        // A backup taken during a session holds it as recording; once restored, nothing records it any more.
-        checked.recoverInterrupted();
-        sessions = checked.listSessions().length;
-      } finally {
-        checked.close();
-      }
-    } catch (err) {
-      removeCopy();
-      throw restoreRefusal(err, backupPath, nothing);
-    }
-
-    let previous: string | null = null;
-    try {
-      if (existsSync(dbPath)) {
-        foldWal(dbPath);
-        renameSync(dbPath, kept);
-        previous = kept;
-        // Whatever the WAL still holds (a file too damaged to checkpoint) goes with it; the index is rebuilt.
-        if (existsSync(`${dbPath}-wal`)) renameSync(`${dbPath}-wal`, `${kept}-wal`);
-        rmSync(`${dbPath}-shm`, { force: true });
-      }
-      renameSync(copy, dbPath);
-      // Normally gone with the copy's close; if its checkpoint failed, the migrated copy's last writes are in it.
-      if (existsSync(`${copy}-wal`)) renameSync(`${copy}-wal`, `${dbPath}-wal`);
-      rmSync(`${copy}-shm`, { force: true });
-    } catch (err) {
-      removeCopy();
-      throw toStoreError(err, dbPath, `putting the backup in place${previous ? ` (the old database is ${kept})` : ''}`);
-    }
-    options.log?.info({ path: dbPath, sessions, previous }, 'store restored from a backup');
-    return { path: dbPath, sessions, previous };
-  }
-
   /** Empties the WAL after a delete: it still holds the deleted rows' earlier copies. False if a reader kept it. */
-  private clearWal(): boolean {
+  clearWal(): boolean {
     const db = this.db as Database.Database;
     // Waits briefly, not for the whole busy timeout: in the daemon this blocks the live view, and a reader elsewhere
     // (an export, a backup) may keep the WAL for long. A WAL left as it is gets reset at a later checkpoint.
@@ -749,57 +546,6 @@ export class SessionStore {
     }
     return cleared;
   }
-}
-
-export interface PurgeResult {
-  /** the sessions deleted, companion streams included, in id order */
-  readonly sessionIds: readonly number[];
-  /** the beats they held */
-  readonly beats: number;
-}
-
-export interface BackupResult {
-  /** the backup file, absolute */
-  readonly path: string;
-  readonly bytes: number;
-  readonly sessions: number;
-}
-
-export interface RestoreResult {
-  readonly path: string;
-  /** the sessions the restored database holds */
-  readonly sessions: number;
-  /** where the database it replaced is kept, or null when there was none */
-  readonly previous: string | null;
-}
-
-/** Writes a database's WAL back into its file before the file is moved; a damaged file is moved as it is. */
-function foldWal(path: string): void {
-  try {
-    const db = new Database(path, { fileMustExist: true, timeout: 0 });
-    try {
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    } finally {
-      db.close();
-    }
-  } catch {
-    // Moved with its WAL instead: nothing is lost, it is only not folded in.
-  }
-}
-
-/** A backup that fails the checks, in words that name the backup (the checks ran on a copy). */
-function restoreRefusal(err: unknown, backupPath: string, nothing: string): StoreError {
-  const e = toStoreError(err, backupPath, 'checking the backup');
-  if (e.path === backupPath && e.message.includes(nothing)) return e;
-  const versions = /schema version \d+; this one knows up to \d+/.exec(e.message)?.[0] ?? 'a newer schema';
-  const why: Partial<Record<StoreErrorCode, string>> = {
-    STORE_CORRUPT: 'not a readable database (damaged, or not an SQLite file)',
-    STORE_NOT_TABLESIDE: 'an SQLite database that tableside did not make',
-    STORE_TOO_NEW: `written by a newer tableside (${versions}): update tableside, then restore`,
-  };
-  return new StoreError(e.code, backupPath, `${why[e.code] ?? `cannot be restored (${e.message})`}; ${nothing}`, {
-    cause: e,
-  });
 }
 
 const fromS = (range: TimeRange): number => range.fromS ?? Number.NEGATIVE_INFINITY;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/domain/events.js';
+import { backupTo, deleteSession, isInUse, purgeClient, restoreBackup } from '../../src/store/admin.js';
 import type { StoreError } from '../../src/store/errors.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sql.js';
@@ -85,7 +86,7 @@ describe('deleting a session', () => {
     const before = rowCounts(db.path(), kept);
     for (const table of SESSION_TABLES) expect(rowCounts(db.path(), id)[table], table).toBeGreaterThan(0);
 
-    expect(store.deleteSession(id)).toBe(true);
+    expect(deleteSession(store, id)).toBe(true);
 
     // ON DELETE CASCADE only works with foreign keys on: the store's connection must have set them.
     expect(rowCounts(db.path(), id)).toEqual(NONE);
@@ -101,7 +102,7 @@ describe('deleting a session', () => {
     const store = db.open();
     expect(holds(fileBytes(db.path()))).toHaveLength(5);
 
-    store.deleteSession(id);
+    deleteSession(store, id);
 
     // Read as a running daemon would leave it: its connection still open.
     expect(holds(fileBytes(db.path()))).toEqual([]);
@@ -124,7 +125,7 @@ describe('deleting a session', () => {
   it('refuses the session being recorded, and its id stays gone once deleted', () => {
     const store = db.open();
     const id = fill(store);
-    const err = storeError(() => store.deleteSession(id));
+    const err = storeError(() => deleteSession(store, id));
     expect(err.code).toBe('STORE_RECORDING');
     expect(err.message).toBe(`${db.path()}: session ${id} is still recording: end it before deleting it.`);
     expect(rowCounts(db.path(), id).beats).toBe(40);
@@ -144,10 +145,10 @@ describe('purging a client', () => {
     ];
     for (const s of store.listSessions()) store.endSession(s.id);
 
-    expect(store.purgeClient('Anna')).toEqual({ sessionIds: [a1, a1Companion, a2], beats: 35 });
+    expect(purgeClient(store, 'Anna')).toEqual({ sessionIds: [a1, a1Companion, a2], beats: 35 });
     for (const s of [a1, a1Companion, a2]) expect(rowCounts(db.path(), s)).toEqual(NONE);
     expect(store.listSessions().map((s) => s.id)).toEqual([...others].reverse());
-    expect(store.purgeClient('Anna')).toEqual({ sessionIds: [], beats: 0 });
+    expect(purgeClient(store, 'Anna')).toEqual({ sessionIds: [], beats: 0 });
   });
 
   it('deletes nothing while one of the sessions is recording', () => {
@@ -156,7 +157,7 @@ describe('purging a client', () => {
     store.endSession(ended);
     const recording = fill(store, { ...SECRET, clientLabel: 'Anna' }, 10);
 
-    const err = storeError(() => store.purgeClient('Anna'));
+    const err = storeError(() => purgeClient(store, 'Anna'));
     expect(err.code).toBe('STORE_RECORDING');
     expect(err.message).toBe(
       `${db.path()}: session ${recording} of this client is still recording: end it first; nothing was deleted.`,
@@ -170,7 +171,7 @@ describe('purging a client', () => {
     for (let i = 0; i < 3; i++) store.endSession(fill(store));
     store.close();
     const again = db.open();
-    expect(again.purgeClient(SECRET.clientLabel).sessionIds).toHaveLength(3);
+    expect(purgeClient(again, SECRET.clientLabel).sessionIds).toHaveLength(3);
     expect(holds(fileBytes(db.path()))).toEqual([]);
   });
 });
@@ -183,7 +184,7 @@ describe('backup', () => {
     const live = fill(store, { ...NEW_SESSION, clientLabel: 'live' }, 10);
     const target = db.path('backup.db');
 
-    const result = await store.backupTo(target);
+    const result = await backupTo(store, target);
     store.writeBatch(live, [beat(10, 100)]); // after the backup: not in it
 
     expect(result).toEqual({ path: target, bytes: readFileSync(target).length, sessions: 2 });
@@ -201,25 +202,25 @@ describe('backup', () => {
     const target = db.path('backup.db');
     writeFileSync(target, 'precious');
 
-    const err = await store.backupTo(target).catch((e: unknown) => e as StoreError);
+    const err = await backupTo(store, target).catch((e: unknown) => e as StoreError);
     expect(err).toMatchObject({ code: 'STORE_UNWRITABLE', message: `${target}: exists already; it was not changed.` });
     expect(readFileSync(target, 'utf8')).toBe('precious');
 
     // A WAL from another database beside the target would be replayed into the backup and damage it.
     writeFileSync(`${target}-wal`, Buffer.alloc(4096, 7));
-    await store.backupTo(target, { overwrite: true });
+    await backupTo(store, target, { overwrite: true });
     expect(existsSync(`${target}-wal`)).toBe(false);
     expect(db.open(target).listSessions()).toHaveLength(1);
   });
 
   it('refuses the database itself and a folder that does not exist, naming them', async () => {
     const store = db.open();
-    await expect(store.backupTo(db.path(), { overwrite: true })).rejects.toMatchObject({
+    await expect(backupTo(store, db.path(), { overwrite: true })).rejects.toMatchObject({
       code: 'STORE_UNWRITABLE',
       message: `${db.path()}: is the database itself: choose another file for the backup.`,
     });
     const nowhere = join(db.dir, 'no-such-folder', 'backup.db');
-    await expect(store.backupTo(nowhere)).rejects.toMatchObject({
+    await expect(backupTo(store, nowhere)).rejects.toMatchObject({
       message: `${nowhere}: its folder ${join(db.dir, 'no-such-folder')} does not exist.`,
     });
   });
@@ -227,12 +228,12 @@ describe('backup', () => {
 
 describe('isInUse', () => {
   it('sees another open connection, and creates nothing when there is no file', () => {
-    expect(SessionStore.isInUse(db.path())).toBe(false);
+    expect(isInUse(db.path())).toBe(false);
     expect(existsSync(db.path())).toBe(false);
     const store = db.open();
-    expect(SessionStore.isInUse(db.path())).toBe(true);
+    expect(isInUse(db.path())).toBe(true);
     store.close();
-    expect(SessionStore.isInUse(db.path())).toBe(false);
+    expect(isInUse(db.path())).toBe(false);
   });
 });
 
@@ -249,7 +250,7 @@ describe('restore', () => {
     database(db.path(), 'recorded since');
     const backupBytes = readFileSync(db.path('backup.db'));
 
-    const result = SessionStore.restore(db.path('backup.db'), db.path());
+    const result = restoreBackup(db.path('backup.db'), db.path());
 
     expect(result).toEqual({ path: db.path(), sessions: 1, previous: `${db.path()}.before-restore` });
     expect(
@@ -278,7 +279,7 @@ describe('restore', () => {
     copyFileSync(`${db.path()}-wal`, `${killed}-wal`);
     crashed.close();
 
-    SessionStore.restore(db.path('backup.db'), killed);
+    restoreBackup(db.path('backup.db'), killed);
     expect(
       db
         .open(`${killed}.before-restore`)
@@ -294,7 +295,7 @@ describe('restore', () => {
     old.pragma(`application_id = ${APPLICATION_ID}`);
     old.close();
 
-    expect(SessionStore.restore(db.path('v1.db'), db.path())).toMatchObject({ sessions: 0, previous: null });
+    expect(restoreBackup(db.path('v1.db'), db.path())).toMatchObject({ sessions: 0, previous: null });
     const raw = new Database(db.path(), { readonly: true });
     expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     raw.close();
@@ -321,14 +322,14 @@ describe('restore', () => {
     const nothing = () => `nothing was restored, ${db.path()} is as it was.`;
 
     it('a backup that is not there', () => {
-      const err = storeError(() => SessionStore.restore(db.path('missing.db'), db.path()));
+      const err = storeError(() => restoreBackup(db.path('missing.db'), db.path()));
       expect(err.code).toBe('STORE_NOT_FOUND');
       expect(err.message).toBe(`${db.path('missing.db')}: no such file; ${nothing()}`);
     });
 
     it('a file that is not a database, and a damaged one', () => {
       writeFileSync(db.path('junk.db'), Buffer.alloc(8192, 0x5a));
-      const junk = storeError(() => SessionStore.restore(db.path('junk.db'), db.path()));
+      const junk = storeError(() => restoreBackup(db.path('junk.db'), db.path()));
       expect(junk.code).toBe('STORE_CORRUPT');
       expect(junk.message).toBe(
         `${db.path('junk.db')}: not a readable database (damaged, or not an SQLite file); ${nothing()}`,
@@ -339,14 +340,14 @@ describe('restore', () => {
       const bytes = readFileSync(db.path('damaged.db'));
       bytes.fill(0xa5, 4096);
       writeFileSync(db.path('damaged.db'), bytes);
-      expect(storeError(() => SessionStore.restore(db.path('damaged.db'), db.path())).code).toBe('STORE_CORRUPT');
+      expect(storeError(() => restoreBackup(db.path('damaged.db'), db.path())).code).toBe('STORE_CORRUPT');
     });
 
     it("another program's database, and one from a newer tableside", () => {
       const other = new Database(db.path('other.db'));
       other.exec('CREATE TABLE contacts (name TEXT)');
       other.close();
-      expect(storeError(() => SessionStore.restore(db.path('other.db'), db.path())).message).toBe(
+      expect(storeError(() => restoreBackup(db.path('other.db'), db.path())).message).toBe(
         `${db.path('other.db')}: an SQLite database that tableside did not make; ${nothing()}`,
       );
 
@@ -354,7 +355,7 @@ describe('restore', () => {
       const newer = new Database(db.path('newer.db'));
       newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
       newer.close();
-      const err = storeError(() => SessionStore.restore(db.path('newer.db'), db.path()));
+      const err = storeError(() => restoreBackup(db.path('newer.db'), db.path()));
       expect(err.code).toBe('STORE_TOO_NEW');
       expect(err.message).toBe(
         `${db.path('newer.db')}: written by a newer tableside (schema version ${SCHEMA_VERSION + 1}; this one ` +
@@ -366,7 +367,7 @@ describe('restore', () => {
       database(db.path('backup.db'), 'backup');
       const daemon = SessionStore.open(db.path());
       try {
-        const err = storeError(() => SessionStore.restore(db.path('backup.db'), db.path()));
+        const err = storeError(() => restoreBackup(db.path('backup.db'), db.path()));
         expect(err.code).toBe('STORE_LOCKED');
         expect(err.message).toBe(
           `${db.path()}: in use by a running tableside (or another program): stop it, then restore. Nothing was restored.`,
@@ -381,7 +382,7 @@ describe('restore', () => {
     it('while an earlier .before-restore is still there', () => {
       database(db.path('backup.db'), 'backup');
       writeFileSync(`${db.path()}.before-restore`, 'an earlier database');
-      expect(storeError(() => SessionStore.restore(db.path('backup.db'), db.path())).message).toBe(
+      expect(storeError(() => restoreBackup(db.path('backup.db'), db.path())).message).toBe(
         `${db.path()}.before-restore: is there from an earlier restore: move it somewhere safe (or delete it), then ` +
           `restore again; ${nothing()}`,
       );

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PipelineEvent } from '../../src/domain/events.js';
+import { deleteSession } from '../../src/store/admin.js';
 import type { StoreError } from '../../src/store/errors.js';
 import { beats, metrics, NEW_SESSION, T0_MS, tempDatabases } from './fixtures.js';
 
@@ -109,15 +110,15 @@ describe('sessions', () => {
     const events: PipelineEvent[] = [...beats(0, 5), metrics(0, 1)];
     store.writeBatch(id, events);
     store.addMarker(id, { kind: 'note', value: 'client relaxed', atS: 3 });
-    expect(codeOf(() => store.deleteSession(id))).toBe('STORE_RECORDING');
+    expect(codeOf(() => deleteSession(store, id))).toBe('STORE_RECORDING');
 
     store.endSession(id);
-    expect(store.deleteSession(id)).toBe(true);
+    expect(deleteSession(store, id)).toBe(true);
     expect(store.getSession(id)).toBeUndefined();
     expect(store.getBeats(id)).toEqual([]);
     expect(store.getMetrics(id)).toEqual([]);
     expect(store.getMarkers(id)).toEqual([]);
-    expect(store.deleteSession(id)).toBe(false);
+    expect(deleteSession(store, id)).toBe(false);
     // A deleted session's id is never handed out again.
     expect(store.createSession(NEW_SESSION).id).toBe(id + 1);
   });

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Daemon } from '../../daemon/daemon.js';
 import type { SourceCatalog, SourceChoice } from '../../daemon/source-catalog.js';
 import { exportSession, loadSessionRows, sessionSummary } from '../../io/session-export.js';
+import { deleteSession } from '../../store/admin.js';
 import { StoreError } from '../../store/errors.js';
 import type { SessionStore } from '../../store/session-store.js';
 import type { StoredSession } from '../../store/types.js';
@@ -208,7 +209,7 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalo
     { schema: { params: sessionParams } },
     async (request, reply) => {
       const id = idOf(request.params.id);
-      if (!store.deleteSession(id)) throw sessionNotFound(id);
+      if (!deleteSession(store, id)) throw sessionNotFound(id);
       return reply.code(204).send();
     },
   );
