@@ -7,16 +7,31 @@ const MAY_IMPORT = {
   hrv: [], // the HRV maths: pure
   domain: ['hrv'], // the shared vocabulary: samples, beats, events, kinds, the 0x2A37 decoder
   session: ['hrv', 'domain'], // session summaries: pure
+  tracking: ['hrv', 'domain'], // a client's weeks: daily values, baselines, normal range, techniques (pure statistics)
   store: ['hrv', 'domain'], // the SQLite store
   pipeline: ['hrv', 'domain'], // RxJS operators on beat time
   host: ['domain'], // machine plumbing: config, paths, token, certificate, addresses, logger
-  io: ['hrv', 'domain', 'session', 'store'], // file readers and writers (exports of stored sessions)
+  io: ['hrv', 'domain', 'session', 'store', 'tracking'], // file readers and writers (exports of stored sessions)
   sources: ['hrv', 'domain', 'io'], // replay, simulated strap
   ble: ['hrv', 'domain'], // the noble source
-  viewers: ['hrv', 'domain', 'session', 'store'], // the viewers' hub and the protocol
-  daemon: ['hrv', 'domain', 'session', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers'], // the live core
-  server: ['hrv', 'domain', 'session', 'store', 'io', 'ble', 'viewers', 'daemon', 'host'], // the HTTP side
-  cli: ['hrv', 'domain', 'session', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers', 'daemon', 'server', 'host'],
+  viewers: ['hrv', 'domain', 'session', 'store', 'tracking'], // the viewers' hub and the protocol
+  daemon: ['hrv', 'domain', 'session', 'tracking', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers'], // the live core
+  server: ['hrv', 'domain', 'session', 'tracking', 'store', 'io', 'ble', 'viewers', 'daemon', 'host'], // the HTTP side
+  cli: [
+    'hrv',
+    'domain',
+    'session',
+    'tracking',
+    'store',
+    'pipeline',
+    'io',
+    'sources',
+    'ble',
+    'viewers',
+    'daemon',
+    'server',
+    'host',
+  ],
   testing: ['hrv', 'domain', 'io', 'ble'], // test doubles (the virtual H10): never imported by the product
 };
 

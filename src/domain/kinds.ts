@@ -14,3 +14,10 @@ export type MarkerKind = (typeof MARKER_KINDS)[number];
 
 /** Longest marker value (a technique, a region, a short note), characters: one line on the view. */
 export const MARKER_VALUE_MAX = 80;
+
+/**
+ * A reading: a short standardised recording on a client's record (on waking; before a session;
+ * 1–2 h after it; overnight; anything else).
+ */
+export const READING_KINDS = ['morning', 'before', 'after', 'night', 'other'] as const;
+export type ReadingKind = (typeof READING_KINDS)[number];
