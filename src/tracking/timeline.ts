@@ -264,7 +264,8 @@ function windowValues(daily: Map<number, Reading>, day: number, length: number):
 
 function dayRows(daily: Map<number, Reading>, lastDay: number, k: number): DayRow[] {
   if (daily.size === 0) return [];
-  const firstDay = Math.min(...daily.keys());
+  let firstDay = Number.POSITIVE_INFINITY;
+  for (const d of daily.keys()) firstDay = Math.min(firstDay, d);
   const rows: DayRow[] = [];
   for (let day = firstDay; day <= lastDay; day++) {
     const own = daily.get(day);
@@ -435,7 +436,7 @@ function overWeeks(
     halfWidthLn: null,
   };
   if (sessions.length === 0) return { ...empty, verdict: 'no-sessions', words: 'no sessions yet' };
-  const firstDay = Math.min(...sessions.map((s) => Math.floor(s.start / DAY_S)));
+  const firstDay = Math.floor(sessions[0].start / DAY_S); // sessions come in start order
   const since = lastDay - firstDay;
   const beforeRow = rowOfDay(firstDay - 1);
   const todayRow = rowOfDay(lastDay);
