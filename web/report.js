@@ -3,6 +3,7 @@
 // clean one- or two-page report (style.css, "@media print").
 import { api, exportUrl } from './lib/api.js';
 import { tachogramChart, trendChart } from './lib/charts.js';
+import { $ } from './lib/dom.js';
 import {
   bandPct,
   clock,
@@ -18,7 +19,21 @@ import {
 } from './lib/format.js';
 import { applyTheme, chartPalette, savedTheme } from './lib/theme.js';
 
-const $ = (id) => document.getElementById(id);
+/**
+ * @typedef {object} SessionJson the parts of `GET /api/sessions/:id/export?format=json` (src/io/session-export.ts,
+ *   `sessionJson`) the report reads
+ * @property {import('../src/store/types.js').StoredSession} session
+ * @property {readonly import('../src/store/types.js').StoredBeat[]} beats
+ * @property {readonly import('../src/store/types.js').StoredGap[]} gaps
+ * @property {readonly import('../src/store/types.js').StoredPhase[]} phases
+ * @property {readonly import('../src/store/types.js').StoredMarker[]} markers
+ * @property {readonly import('../src/store/types.js').StoredMetrics[]} metrics
+ * @property {SessionSummary} summary
+ * @typedef {import('../src/session/summary.js').SessionSummary} SessionSummary
+ * @typedef {import('../src/session/summary.js').PhaseSummary} PhaseSummary
+ * @typedef {import('../src/store/types.js').StoredSession} StoredSession
+ * @typedef {import('./lib/charts.js').Chart} Chart
+ */
 const sessionId = Number(location.pathname.split('/').filter(Boolean).pop());
 
 /** Print width of the charts, CSS px: an A4 page less its margins. */
@@ -26,9 +41,17 @@ const PRINT_CHART_WIDTH = 680;
 /** ... and height, so that both charts fit on the first page with the table. */
 const PRINT_CHART_HEIGHT = 165;
 
+/** @type {Chart[]} */
 let charts = [];
+/** @type {SessionJson | null} */
 let data = null;
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string | null} [text]
+ * @param {string} [className]
+ */
 function el(tag, text, className) {
   const e = document.createElement(tag);
   if (text !== undefined && text !== null) e.textContent = text;
@@ -36,6 +59,7 @@ function el(tag, text, className) {
   return e;
 }
 
+/** @param {PhaseSummary} phase */
 function shiftCell(phase) {
   const td = el('td', null, 'shift');
   if (phase.kind === 'baseline') {
@@ -65,12 +89,14 @@ function shiftCell(phase) {
   return td;
 }
 
+/** @param {PhaseSummary} p */
 function timeCell(p) {
   const td = el('td', `${clock(p.startedAtS)}–${clock(p.endedAtS)}`, 'time');
   td.append(el('span', duration(p.durationS), 'sub'));
   return td;
 }
 
+/** @param {SessionSummary} summary */
 function phaseRows(summary) {
   return summary.phases.map((p) => {
     const tr = document.createElement('tr');
@@ -92,19 +118,20 @@ function phaseRows(summary) {
   });
 }
 
+/** @param {SessionSummary} summary */
 function overview(summary) {
   const parts = summary.phases
-    .filter((p) => p.shift)
-    .map((p) => {
-      const s = p.shift;
+    .flatMap((p) => (p.shift ? [{ kind: p.kind, s: p.shift }] : []))
+    .map(({ kind, s }) => {
       const what = s.verdict === 'unknown' ? 'no verdict' : VERDICT_WORDS[s.verdict].toLowerCase();
-      return `${PHASE_WORDS[p.kind]}: ${what}${s.rmssdPct === null ? '' : ` (${signedPct(s.rmssdPct)})`}`;
+      return `${PHASE_WORDS[kind]}: ${what}${s.rmssdPct === null ? '' : ` (${signedPct(s.rmssdPct)})`}`;
     });
   if (summary.phases.length === 0) return 'No phases were set in this session: there is nothing to compare.';
   if (parts.length === 0) return 'Only a baseline was recorded: there is nothing to compare it with.';
   return `${parts.join('. ')}.`;
 }
 
+/** @param {SessionJson} d */
 function qualityNotes(d) {
   const notes = [];
   const { session, summary, gaps } = d;
@@ -137,13 +164,16 @@ function qualityNotes(d) {
   return notes;
 }
 
-function buildCharts() {
+/** @param {SessionJson} data */
+function buildCharts(data) {
   for (const c of charts) c.destroy();
   const p = chartPalette();
   const beats = data.beats;
   const metrics = data.metrics;
   // a null after the last beat before each gap, so no line crosses it
+  /** @type {number[]} */
   const rrX = [];
+  /** @type {(number | null)[]} */
   const rrY = [];
   for (let i = 0; i < beats.length; i++) {
     if (beats[i].gapBefore && i > 0) {
@@ -161,7 +191,7 @@ function buildCharts() {
     markers: data.markers,
     gaps: data.gaps,
     endS,
-    baseline: baselinePhase ? { fromS: baselinePhase.startedAtS, reference: baselinePhase.reference } : null,
+    baseline: baselinePhase?.reference ? { fromS: baselinePhase.startedAtS, reference: baselinePhase.reference } : null,
   };
   const trend = trendChart($('trend'), p, () => [mT, metrics.map((m) => m.rmssdMs), metrics.map((m) => m.hfMs2)], {
     cursor: true,
@@ -178,6 +208,7 @@ function buildCharts() {
   charts = [trend, tacho];
 }
 
+/** @param {SessionJson} d */
 function render(d) {
   const { session, summary } = d;
   document.title = `tableside · ${session.clientLabel || `session ${session.id}`}`;
@@ -203,7 +234,7 @@ function render(d) {
       : 'No baseline reference.';
   $('phases')
     .querySelector('tbody')
-    .replaceChildren(...phaseRows(summary));
+    ?.replaceChildren(...phaseRows(summary));
   const live = d.markers.filter((m) => !m.undone).sort((a, c) => a.atS - c.atS);
   $('markers').replaceChildren(
     ...(live.length === 0
@@ -216,11 +247,11 @@ function render(d) {
   );
   $('quality-notes').replaceChildren(...qualityNotes(d).map((n) => el('li', n)));
   $('exports').replaceChildren(
-    ...[
+    .../** @type {['csv' | 'rr' | 'json', string][]} */ ([
       ['csv', 'Beats (CSV, tableside beats v1)'],
       ['rr', 'RR intervals (text, for Kubios and others)'],
       ['json', 'Everything (JSON)'],
-    ].map(([f, label]) => {
+    ]).map(([f, label]) => {
       const li = document.createElement('li');
       const a = el('a', label);
       a.href = exportUrl(session.id, f);
@@ -230,13 +261,17 @@ function render(d) {
   );
   $('report').hidden = false;
   $('report-status').hidden = true;
-  buildCharts();
+  buildCharts(d);
 }
 
-/** A session recorded from two straps: a link to the other strap's report. */
+/**
+ * A session recorded from two straps: a link to the other strap's report.
+ * @param {StoredSession} session
+ */
 async function renderStreams(session) {
   const line = $('streams-line');
   try {
+    /** @type {{ sessions: StoredSession[] }} */
     const { sessions } = await api.sessions();
     const others = sessions.filter((s) =>
       session.groupId === null
@@ -244,7 +279,8 @@ async function renderStreams(session) {
         : s.id === session.groupId || (s.groupId === session.groupId && s.id !== session.id),
     );
     if (others.length === 0) return;
-    const who = (s) => (s.stream === 'client' ? "the client's strap" : `the ${s.stream}'s strap`);
+    const who = (/** @type {StoredSession} */ s) =>
+      s.stream === 'client' ? "the client's strap" : `the ${s.stream}'s strap`;
     line.replaceChildren(
       document.createTextNode(`This report is ${who(session)}. Recorded with it: `),
       ...others.flatMap((s, i) => {
@@ -266,28 +302,32 @@ async function load() {
     return;
   }
   try {
-    data = await api.sessionJson(sessionId);
-    render(data);
-  } catch (err) {
+    /** @type {SessionJson} */
+    const loaded = await api.sessionJson(sessionId);
+    data = loaded;
+    render(loaded);
+  } catch (e) {
+    const err = /** @type {import('./lib/api.js').ApiRefused} */ (e);
     $('report-status').textContent =
       err.status === 404 ? `There is no session ${sessionId}.` : `Could not load session ${sessionId}: ${err.message}`;
   }
 }
 
 // Printing: light colours and a page-wide chart, whatever the screen shows.
+/** @type {string | undefined | null} the theme shown before printing; null: not printing */
 let themeBeforePrint = null;
 function beforePrint() {
   if (!data || themeBeforePrint !== null) return;
   themeBeforePrint = document.documentElement.dataset.theme;
   document.documentElement.dataset.theme = 'light';
-  buildCharts();
+  buildCharts(data);
   for (const c of charts) c.plot.setSize({ width: PRINT_CHART_WIDTH, height: PRINT_CHART_HEIGHT });
 }
 function afterPrint() {
   if (themeBeforePrint === null) return;
   document.documentElement.dataset.theme = themeBeforePrint;
   themeBeforePrint = null;
-  if (data) buildCharts();
+  if (data) buildCharts(data);
 }
 window.addEventListener('beforeprint', beforePrint);
 window.addEventListener('afterprint', afterPrint);
@@ -299,7 +339,7 @@ $('theme-toggle').addEventListener('click', () => {
   const next = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
   applyTheme(next);
   $('theme-toggle').setAttribute('aria-pressed', String(next === 'light'));
-  if (data) buildCharts();
+  if (data) buildCharts(data);
 });
 $('print').addEventListener('click', () => window.print());
 load();

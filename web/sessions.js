@@ -1,10 +1,16 @@
 // The stored sessions, newest first, each linking to its report.
 import { api, exportUrl } from './lib/api.js';
+import { $ } from './lib/dom.js';
 import { duration, isDemoSource, localDateTime } from './lib/format.js';
 import { applyTheme, savedTheme } from './lib/theme.js';
 
-const $ = (id) => document.getElementById(id);
+/** @typedef {import('../src/store/types.js').StoredSession} StoredSession what `GET /api/sessions` lists */
 
+/**
+ * @param {HTMLTableRowElement} row
+ * @param {string | Node[]} content
+ * @param {string} [className]
+ */
 function cell(row, content, className) {
   const td = document.createElement('td');
   if (className) td.className = className;
@@ -14,6 +20,11 @@ function cell(row, content, className) {
   return td;
 }
 
+/**
+ * @param {string} href
+ * @param {string} text
+ * @param {string} [label]
+ */
 function link(href, text, label) {
   const a = document.createElement('a');
   a.href = href;
@@ -23,7 +34,9 @@ function link(href, text, label) {
 }
 
 /** A second strap's session (the therapist's) right below the session it was recorded with. */
+/** @param {StoredSession[]} sessions */
 function withStreams(sessions) {
+  /** @type {Map<number, StoredSession[]>} */
   const companions = new Map();
   for (const s of sessions) {
     if (s.groupId === null) continue;
@@ -36,13 +49,14 @@ function withStreams(sessions) {
   });
 }
 
-const streamWords = (stream) => (stream === 'therapist' ? 'Therapist' : stream);
+const streamWords = (/** @type {string} */ stream) => (stream === 'therapist' ? 'Therapist' : stream);
 
 async function load() {
   try {
+    /** @type {{ sessions: StoredSession[] }} */
     const { sessions } = await api.sessions();
     const body = $('sessions').querySelector('tbody');
-    body.replaceChildren(
+    body?.replaceChildren(
       ...withStreams(sessions).map((s) => {
         const tr = document.createElement('tr');
         tr.dataset.session = String(s.id);
@@ -53,6 +67,7 @@ async function load() {
           tr.classList.add('companion');
           cell(tr, `↳ ${streamWords(s.stream)}'s strap, with session ${s.groupId}`);
         }
+        /** @type {Node[]} */
         const source = [document.createTextNode(s.sourceLabel)];
         if (isDemoSource(s.sourceKind)) {
           const badge = document.createElement('span');
@@ -64,7 +79,7 @@ async function load() {
         cell(tr, duration(s.durationS), 'num');
         cell(tr, String(s.beatCount), 'num');
         cell(tr, s.status);
-        const exports = ['csv', 'rr', 'json'].flatMap((f, i) => [
+        const exports = /** @type {const} */ (['csv', 'rr', 'json']).flatMap((f, i) => [
           ...(i > 0 ? [document.createTextNode(' · ')] : []),
           link(exportUrl(s.id, f), f.toUpperCase(), `Export session ${s.id} as ${f.toUpperCase()}`),
         ]);
@@ -76,7 +91,7 @@ async function load() {
     $('sessions-status').textContent =
       sessions.length === 0 ? 'No sessions yet.' : `${sessions.length} session${sessions.length === 1 ? '' : 's'}`;
   } catch (err) {
-    $('sessions-status').textContent = `Could not load the sessions: ${err.message}`;
+    $('sessions-status').textContent = `Could not load the sessions: ${/** @type {Error} */ (err).message}`;
   }
 }
 

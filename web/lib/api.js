@@ -1,6 +1,16 @@
 // The REST API as the pages use it: JSON in, JSON out, and an Error carrying the API's `code` on refusal.
 
+/**
+ * @typedef {import('../../src/viewers/protocol.js').PhaseMessage['kind']} PhaseKind
+ * @typedef {import('../../src/viewers/protocol.js').MarkerMessage['kind']} MarkerKind
+ */
+
 export class ApiRefused extends Error {
+  /**
+   * @param {number} status the HTTP status; 0: no answer
+   * @param {string} code
+   * @param {string} message
+   */
   constructor(status, code, message) {
     super(message);
     this.name = 'ApiRefused';
@@ -9,6 +19,13 @@ export class ApiRefused extends Error {
   }
 }
 
+/**
+ * The API's JSON answer (its shapes are the API's, not typed here), or null for an empty body.
+ * @param {'GET' | 'POST' | 'PUT' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<any>}
+ */
 async function call(method, path, body) {
   let response;
   try {
@@ -38,27 +55,45 @@ async function call(method, path, body) {
   return json;
 }
 
+/** @param {string} path */
 export const getJson = (path) => call('GET', path);
+/**
+ * @param {string} path
+ * @param {unknown} [body]
+ */
 export const postJson = (path, body = {}) => call('POST', path, body);
+/**
+ * @param {string} path
+ * @param {unknown} body
+ */
 const putJson = (path, body) => call('PUT', path, body);
 
 export const api = {
   health: () => getJson('/api/health'),
   sessions: () => getJson('/api/sessions'),
-  session: (id) => getJson(`/api/sessions/${id}`),
-  sessionJson: (id) => getJson(`/api/sessions/${id}/export?format=json`),
-  startSession: (clientLabel, therapistNote) => postJson('/api/sessions', { clientLabel, therapistNote }),
-  endSession: (id) => postJson(`/api/sessions/${id}/end`),
-  setPhase: (id, kind) => postJson(`/api/sessions/${id}/phase`, { kind }),
-  addMarker: (id, kind, value) => postJson(`/api/sessions/${id}/markers`, { kind, value }),
-  undoMarker: (id, markerId) => postJson(`/api/sessions/${id}/markers/${markerId}/undo`),
+  session: (/** @type {number} */ id) => getJson(`/api/sessions/${id}`),
+  sessionJson: (/** @type {number} */ id) => getJson(`/api/sessions/${id}/export?format=json`),
+  startSession: (/** @type {string} */ clientLabel, /** @type {string} */ therapistNote) =>
+    postJson('/api/sessions', { clientLabel, therapistNote }),
+  endSession: (/** @type {number} */ id) => postJson(`/api/sessions/${id}/end`),
+  setPhase: (/** @type {number} */ id, /** @type {PhaseKind} */ kind) =>
+    postJson(`/api/sessions/${id}/phase`, { kind }),
+  addMarker: (/** @type {number} */ id, /** @type {MarkerKind} */ kind, /** @type {string} */ value) =>
+    postJson(`/api/sessions/${id}/markers`, { kind, value }),
+  undoMarker: (/** @type {number} */ id, /** @type {number} */ markerId) =>
+    postJson(`/api/sessions/${id}/markers/${markerId}/undo`),
   streams: () => getJson('/api/streams'),
   sources: () => getJson('/api/sources'),
-  scanStraps: (seconds) => postJson('/api/straps/scan', { seconds }),
-  chooseSource: (stream, choice) => putJson(`/api/streams/${encodeURIComponent(stream)}/source`, choice),
-  removeStream: (stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}`),
+  scanStraps: (/** @type {number} */ seconds) => postJson('/api/straps/scan', { seconds }),
+  chooseSource: (/** @type {string} */ stream, /** @type {unknown} */ choice) =>
+    putJson(`/api/streams/${encodeURIComponent(stream)}/source`, choice),
+  removeStream: (/** @type {string} */ stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}`),
 };
 
+/**
+ * @param {number} id
+ * @param {'csv' | 'rr' | 'json'} format
+ */
 export function exportUrl(id, format) {
   return `/api/sessions/${id}/export?format=${format}`;
 }

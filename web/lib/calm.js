@@ -6,7 +6,13 @@ const WINDOW_S = 20 * 60;
 const TAU_S = 45;
 const REDRAW_EVERY_MS = 3000;
 
+/** @typedef {import('./session-model.js').SessionModel} SessionModel */
+
 export class CalmView {
+  /**
+   * @param {HTMLElement} section
+   * @param {HTMLCanvasElement} canvas
+   */
   constructor(section, canvas) {
     this.section = section;
     this.canvas = canvas;
@@ -14,6 +20,10 @@ export class CalmView {
     this.lastDraw = 0;
   }
 
+  /**
+   * @param {boolean} on
+   * @param {SessionModel} model
+   */
   setActive(on, model) {
     this.active = on;
     this.section.hidden = !on;
@@ -21,6 +31,7 @@ export class CalmView {
     if (on) this.update(model);
   }
 
+  /** @param {SessionModel} model */
   update(model) {
     if (!this.active) return;
     const now = performance.now();
@@ -29,6 +40,10 @@ export class CalmView {
     this.draw(model.metrics.tS, model.metrics.lnRmssd);
   }
 
+  /**
+   * @param {readonly number[]} tS
+   * @param {readonly (number | null)[]} ln
+   */
   draw(tS, ln) {
     const canvas = this.canvas;
     const ratio = window.devicePixelRatio || 1;
@@ -39,20 +54,25 @@ export class CalmView {
       canvas.height = h;
     }
     const ctx = canvas.getContext('2d');
+    if (!ctx) return;
     ctx.clearRect(0, 0, w, h);
     const css = getComputedStyle(document.documentElement);
     const line = css.getPropertyValue('--calm-line').trim();
     const fill = css.getPropertyValue('--calm-fill').trim();
     // exponential smoothing on beat time
+    /** @type {[number, number][]} */
     const points = [];
+    /** @type {number | null} */
     let s = null;
+    /** @type {number | null} */
     let prevT = null;
     const end = tS.length > 0 ? tS[tS.length - 1] : 0;
     for (let i = 0; i < tS.length; i++) {
-      if (ln[i] === null) continue;
+      const v = ln[i];
+      if (v === null) continue;
       const dt = prevT === null ? TAU_S : tS[i] - prevT;
       const k = 1 - Math.exp(-dt / TAU_S);
-      s = s === null ? ln[i] : s + k * (ln[i] - s);
+      s = s === null ? v : s + k * (v - s);
       prevT = tS[i];
       if (tS[i] >= end - WINDOW_S) points.push([tS[i], s]);
     }
@@ -65,8 +85,8 @@ export class CalmView {
     const half = Math.max(0.6, (Math.max(...ys) - Math.min(...ys)) / 2 + 0.2);
     const t0 = points[0][0];
     const t1 = Math.max(points[points.length - 1][0], t0 + 1);
-    const x = (t) => w * (0.06 + (0.88 * (t - t0)) / (t1 - t0));
-    const y = (v) => h * 0.5 - ((v - mid) / half) * h * 0.3;
+    const x = (/** @type {number} */ t) => w * (0.06 + (0.88 * (t - t0)) / (t1 - t0));
+    const y = (/** @type {number} */ v) => h * 0.5 - ((v - mid) / half) * h * 0.3;
     ctx.beginPath();
     ctx.moveTo(x(points[0][0]), h);
     for (const [t, v] of points) ctx.lineTo(x(t), y(v));

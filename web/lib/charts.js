@@ -5,12 +5,39 @@
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { clock, PHASE_WORDS } from './format.js';
 
+/**
+ * @typedef {import('./theme.js').Palette} Palette
+ *
+ * @typedef {object} Annotations what a chart draws besides its lines; all times on beat time, s
+ * @property {readonly { kind: string, startedAtS: number }[]} phases
+ * @property {readonly { kind: string, value: string, atS: number, undone: boolean }[]} markers
+ * @property {readonly { fromS: number, toS: number }[]} gaps
+ * @property {{ fromS: number, reference: { rmssdMs: number | null, bandLn: number | null } } | null} baseline the
+ *   baseline's noise band, drawn on the RMSSD scale
+ * @property {number} endS
+ * @property {{ tS: readonly number[], rrMs: readonly number[], kind: readonly (string | null | undefined)[] } | null} artefacts
+ *   beats whose `kind` is not normal get a ring
+ *
+ * @typedef {object} Chart
+ * @property {uPlot} plot the uPlot inside
+ * @property {() => void} redraw draws the columns `data()` gives now
+ * @property {(partial: Partial<Annotations>) => void} setAnnotations
+ * @property {(palette: Palette) => void} rebuild
+ * @property {() => void} destroy
+ *
+ * @typedef {(palette: Palette, annotations: Annotations) => Omit<uPlot.Options, 'width' | 'height'>} BuildOptions
+ */
+
 const FONT_PX = 13;
 
 function axisFont() {
   return `${Math.round(FONT_PX * uPlot.pxRatio)}px system-ui, sans-serif`;
 }
 
+/**
+ * @param {Palette} p
+ * @returns {uPlot.Axis}
+ */
 function xAxis(p) {
   return {
     stroke: p.dim,
@@ -22,6 +49,13 @@ function xAxis(p) {
   };
 }
 
+/**
+ * @param {Palette} p
+ * @param {string} scale
+ * @param {uPlot.Axis.Side} side
+ * @param {string} label
+ * @returns {uPlot.Axis}
+ */
 function yAxis(p, scale, side, label) {
   return {
     scale,
@@ -37,12 +71,16 @@ function yAxis(p, scale, side, label) {
   };
 }
 
-/** Annotations: what the chart draws besides its lines. All times on beat time, s. */
+/** @returns {Annotations} */
 function emptyAnnotations() {
   return { phases: [], markers: [], gaps: [], baseline: null, endS: 0, artefacts: null };
 }
 
-/** Saves the canvas state and clips to the plot area; the x range drawn, or null before the chart has one. */
+/**
+ * Saves the canvas state and clips to the plot area; the x range drawn, or null before the chart has one.
+ * @param {uPlot} u
+ * @returns {[number, number] | null}
+ */
 function beginPlotClip(u) {
   const [xMin, xMax] = [u.scales.x.min, u.scales.x.max];
   if (xMin === undefined || xMax === undefined || xMin === null) return null;
@@ -55,6 +93,12 @@ function beginPlotClip(u) {
   return [xMin, xMax];
 }
 
+/**
+ * @param {uPlot} u
+ * @param {Annotations} ann
+ * @param {Palette} p
+ * @param {HTMLElement} el
+ */
 function drawBackground(u, ann, p, el) {
   const range = beginPlotClip(u);
   if (!range) return;
@@ -117,6 +161,12 @@ function drawBackground(u, ann, p, el) {
   el.dataset.drawnPhases = String(drawnPhases);
 }
 
+/**
+ * @param {uPlot} u
+ * @param {Annotations} ann
+ * @param {Palette} p
+ * @param {HTMLElement} el
+ */
 function drawForeground(u, ann, p, el) {
   const range = beginPlotClip(u);
   if (!range) return;
@@ -178,6 +228,7 @@ function drawForeground(u, ann, p, el) {
   el.dataset.drawnMarkers = String(drawnMarkers);
 }
 
+/** @param {HTMLElement} el */
 function sizeOf(el) {
   const r = el.getBoundingClientRect();
   return { width: Math.max(200, Math.floor(r.width)), height: Math.max(120, Math.floor(r.height)) };
@@ -185,21 +236,25 @@ function sizeOf(el) {
 
 /**
  * A chart in `el` that follows the element's size. `build(palette, annotations)` returns uPlot options without size;
- * `data()` gives the columns. Returns { redraw(), setAnnotations(partial), rebuild(palette), destroy() }.
+ * `data()` gives the columns.
+ * @param {HTMLElement} el
+ * @param {Palette} palette
+ * @param {BuildOptions} build
+ * @param {() => uPlot.AlignedData} data
+ * @returns {Chart}
  */
 function chartIn(el, palette, build, data) {
   let p = palette;
   const ann = emptyAnnotations();
-  let u = null;
   const create = () => {
     const opts = build(p, ann);
     opts.hooks = {
       drawClear: [(plot) => drawBackground(plot, ann, p, el)],
       draw: [(plot) => drawForeground(plot, ann, p, el)],
     };
-    u = new uPlot({ ...opts, ...sizeOf(el) }, data(), el);
+    return new uPlot({ ...opts, ...sizeOf(el) }, data(), el);
   };
-  create();
+  let u = create();
   const observer = new ResizeObserver(() => {
     if (u) u.setSize(sizeOf(el));
   });
@@ -217,7 +272,7 @@ function chartIn(el, palette, build, data) {
     rebuild(palette2) {
       p = palette2;
       u.destroy();
-      create();
+      u = create();
     },
     destroy() {
       observer.disconnect();
@@ -229,6 +284,10 @@ function chartIn(el, palette, build, data) {
 /**
  * The RR tachogram: `data()` returns [tS, rrMs] (ascending tS); with `windowS` the x axis shows only the last
  * `windowS` seconds.
+ * @param {HTMLElement} el
+ * @param {Palette} palette
+ * @param {() => uPlot.AlignedData} data
+ * @param {{ windowS?: number | null, cursor?: boolean }} [options]
  */
 export function tachogramChart(el, palette, data, { windowS = null, cursor = false } = {}) {
   return chartIn(
@@ -263,7 +322,13 @@ export function tachogramChart(el, palette, data, { windowS = null, cursor = fal
   );
 }
 
-/** The session trend: `data()` returns [tS, rmssdMs, hfMs2]. RMSSD on the left axis, HF on the right. */
+/**
+ * The session trend: `data()` returns [tS, rmssdMs, hfMs2]. RMSSD on the left axis, HF on the right.
+ * @param {HTMLElement} el
+ * @param {Palette} palette
+ * @param {() => uPlot.AlignedData} data
+ * @param {{ cursor?: boolean }} [options]
+ */
 export function trendChart(el, palette, data, { cursor = false } = {}) {
   return chartIn(
     el,
@@ -300,7 +365,11 @@ export function trendChart(el, palette, data, { cursor = false } = {}) {
   );
 }
 
-/** Index of the first value ≥ x in an ascending array (binary search). */
+/**
+ * Index of the first value ≥ x in an ascending array (binary search).
+ * @param {readonly number[]} values
+ * @param {number} x
+ */
 export function lowerBound(values, x) {
   let lo = 0;
   let hi = values.length;

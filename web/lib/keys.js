@@ -4,15 +4,35 @@
 
 const DIGITS = new Set(['1', '2', '3', '4', '5', '6', '7', '8', '9', '0']);
 
+/**
+ * @typedef {import('../../src/viewers/protocol.js').PhaseMessage['kind']} PhaseKind
+ *
+ * @typedef {object} KeyActions what the keys do
+ * @property {() => void} next the next phase (Space, Page Down, →)
+ * @property {() => void} mark mark the selected chip (Enter)
+ * @property {(step: number) => void} select move the selection (↑ ↓)
+ * @property {(n: number) => void} markNumber mark chip n (1…9, 0)
+ * @property {() => void} undo undo the last marker (←, Page Up, Backspace)
+ * @property {(kind: PhaseKind) => void} phase start a phase (B, M, R)
+ * @property {() => void} end end the session (E)
+ * @property {() => void} newSession the new-session dialog (N)
+ * @property {() => void} theme light or dark (T)
+ * @property {() => void} fullscreen (F)
+ * @property {() => void} calm the client view (C)
+ */
+
 export class Keys {
+  /** @param {KeyActions} actions */
   constructor(actions) {
     this.actions = actions;
   }
 
+  /** @param {EventTarget} target */
   attach(target) {
-    target.addEventListener('keydown', (e) => this.onKey(e));
+    target.addEventListener('keydown', (e) => this.onKey(/** @type {KeyboardEvent} */ (e)));
   }
 
+  /** @param {KeyboardEvent} e */
   onKey(e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target instanceof Element ? e.target : null;
@@ -20,7 +40,7 @@ export class Keys {
     // Space and Enter on a focused button or link press it, as a keyboard user expects.
     const onControl = t?.closest('button, a, summary') !== null && t?.closest('button, a, summary') !== undefined;
     const a = this.actions;
-    const run = (fn) => {
+    const run = (/** @type {() => void} */ fn) => {
       e.preventDefault();
       if (!e.repeat) fn();
     };

@@ -2,6 +2,12 @@
 
 const KEY = 'tableside.theme';
 
+/**
+ * @typedef {'dark' | 'light'} Theme
+ * @typedef {ReturnType<typeof chartPalette>} Palette
+ */
+
+/** @returns {Theme} */
 export function savedTheme() {
   try {
     return localStorage.getItem(KEY) === 'light' ? 'light' : 'dark';
@@ -10,6 +16,7 @@ export function savedTheme() {
   }
 }
 
+/** @param {Theme} theme */
 export function applyTheme(theme) {
   document.documentElement.dataset.theme = theme;
   try {
@@ -22,7 +29,7 @@ export function applyTheme(theme) {
 /** The chart colours of the current theme, read from the CSS custom properties (one palette, in style.css). */
 export function chartPalette() {
   const css = getComputedStyle(document.documentElement);
-  const v = (name) => css.getPropertyValue(name).trim();
+  const v = (/** @type {string} */ name) => css.getPropertyValue(name).trim();
   return {
     fg: v('--fg'),
     dim: v('--dim'),
@@ -35,6 +42,7 @@ export function chartPalette() {
     artefact: v('--artefact'),
     marker: v('--marker'),
     gap: v('--gap-fill'),
+    /** @type {Record<string, string>} by phase kind */
     phase: {
       baseline: v('--phase-baseline'),
       massage: v('--phase-massage'),

@@ -1,0 +1,116 @@
+// Each message the daemon sends (`ServerMessage`, src/viewers/protocol.ts) and what it changes: the session model,
+// the screen's state, and the parts of the screen to redraw. A `hello` redraws everything, so a reconnect or a reload
+// loses nothing. The switch covers every message type: `npm run check` fails when the protocol gains a type (or a
+// message changes shape) that this page does not follow.
+import { PROTOCOL } from '../lib/protocol.js';
+
+/**
+ * @typedef {import('../../src/viewers/protocol.js').ServerMessage} ServerMessage
+ * @typedef {import('../../src/viewers/protocol.js').HelloMessage} HelloMessage
+ * @typedef {import('./state.js').LiveState} LiveState
+ * @typedef {import('../lib/session-model.js').SessionModel} SessionModel
+ * @typedef {import('./view.js').View} View
+ * @typedef {import('./connection.js').Connection} Connection
+ *
+ * @typedef {object} MessageTargets what a message may change
+ * @property {LiveState} state
+ * @property {SessionModel} model
+ * @property {View} view
+ * @property {Connection} connection
+ */
+
+/**
+ * @param {MessageTargets} targets
+ * @param {ServerMessage} msg
+ */
+export function handleMessage(targets, msg) {
+  const { state, model, view } = targets;
+  if (msg.type === 'hello') return onHello(targets, msg);
+  if (state.conn !== 'up') return;
+  switch (msg.type) {
+    case 'beat':
+      model.addBeat(msg.seq, msg.tS, msg.rrMs, msg.gapBefore);
+      state.lastBeatAt = performance.now();
+      view.invalidate('charts', 'figures');
+      break;
+    case 'metrics':
+      model.onMetrics(msg);
+      view.invalidate('figures', 'charts');
+      break;
+    case 'status':
+      state.status = msg.status;
+      if (msg.status.state !== 'live') state.lastBeatAt = msg.status.state === 'stale' ? state.lastBeatAt : null;
+      view.invalidate('figures', 'controls');
+      break;
+    case 'gap':
+      model.onGap(msg);
+      view.invalidate('charts');
+      break;
+    case 'phase':
+      model.onPhase(msg);
+      view.invalidate('charts', 'figures', 'controls', 'log');
+      break;
+    case 'marker':
+      model.onMarker(msg);
+      view.invalidate('charts', 'controls', 'log');
+      break;
+    case 'baseline':
+      model.onBaseline(msg);
+      view.invalidate('charts', 'figures');
+      break;
+    case 'session':
+      // A session ended; a new one arrives as a fresh hello.
+      if (msg.event === 'ended' && model.info?.id === msg.sessionId) {
+        model.reset(null);
+        view.invalidate('charts', 'figures', 'controls', 'log');
+      }
+      break;
+    case 'recording':
+      state.recording = msg.state !== 'stopped';
+      view.invalidate('controls', 'figures');
+      break;
+    case 'pong':
+    case 'error':
+      break; // the answer to a ping; a refused message (the page sends only pings)
+    default: {
+      // A message of a later minor version: ignored here. For the type checker, nothing is left.
+      /** @type {never} */
+      const unhandled = msg;
+      void unhandled;
+    }
+  }
+}
+
+/**
+ * @param {MessageTargets} targets
+ * @param {HelloMessage} msg
+ */
+function onHello({ state, model, view, connection }, msg) {
+  if (msg.protocol !== PROTOCOL.version) {
+    state.conn = 'mismatch';
+    connection.drop();
+    model.reset(null);
+    view.showBanner(
+      `Protocol mismatch: this screen speaks tableside protocol ${PROTOCOL.version}, the daemon speaks ${msg.protocol}. ` +
+        'Reload the page; if that does not help, this screen and tableside come from different versions.',
+      'Reload',
+      () => location.reload(),
+    );
+    document.body.dataset.conn = 'mismatch';
+    view.invalidate('figures', 'controls', 'charts', 'log');
+    return;
+  }
+  connection.greeted();
+  state.conn = 'up';
+  state.unpaired = false;
+  state.source = msg.source;
+  state.status = msg.status;
+  state.streams = msg.streams ?? [];
+  state.recording = msg.recording;
+  state.lastBeatAt = null;
+  model.reset(msg.session);
+  view.hideBanner();
+  document.body.dataset.conn = 'up';
+  document.body.dataset.session = model.info ? String(model.info.id) : '';
+  view.invalidate('figures', 'controls', 'charts', 'log');
+}

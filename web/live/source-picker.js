@@ -1,0 +1,157 @@
+// The new-session dialog: the client's label and note, and which strap (or demo source) each stream records from —
+// what the daemon offers (GET /api/sources), straps found by a scan, or keep the current one.
+import { api } from '../lib/api.js';
+import { $, setText } from '../lib/dom.js';
+import { streamWords } from './state.js';
+
+/**
+ * @typedef {import('./state.js').LiveState} LiveState
+ * @typedef {import('./toast.js').Toast} Toast
+ * @typedef {{ bluetooth?: boolean, simulated?: boolean, recordings?: string[] }} Offered what GET /api/sources says
+ * @typedef {{ id: string, name: string, rssi: number, batteryPct?: number }} FoundStrap a strap a scan found
+ */
+
+export class SourcePicker {
+  /**
+   * @param {{ state: LiveState, toast: Toast }} parts
+   */
+  constructor({ state, toast }) {
+    this.state = state;
+    this.toast = toast;
+    /** @type {Offered | null} what the daemon offers as sources; null: unknown, only "keep" is offered */
+    this.offered = null;
+  }
+
+  open() {
+    const dialog = $('new-session', HTMLDialogElement);
+    if (dialog.open) return;
+    $('new-session-error').textContent = '';
+    $('scan-result').textContent = '';
+    this.fillChoices([]);
+    dialog.showModal();
+    $('client-label').focus();
+    api
+      .sources()
+      .then((/** @type {Offered} */ sources) => {
+        this.offered = sources;
+        $('scan-straps').hidden = !sources.bluetooth;
+        this.fillChoices([]);
+      })
+      .catch(() => {
+        this.offered = null;
+      });
+  }
+
+  /**
+   * The choices of both strap lists: keep, the straps found, then demo sources (labelled DEMO).
+   * @param {FoundStrap[]} straps
+   */
+  fillChoices(straps) {
+    const { state, offered } = this;
+    /**
+     * @param {string} value
+     * @param {string} text
+     */
+    const option = (value, text) => {
+      const o = document.createElement('option');
+      o.value = value;
+      o.textContent = text;
+      return o;
+    };
+    const choices = [];
+    if (offered?.bluetooth) {
+      choices.push(option(JSON.stringify({ kind: 'ble' }), 'Any strap found'));
+      for (const s of straps) {
+        const battery = s.batteryPct === undefined ? '' : `, battery ${s.batteryPct} %`;
+        choices.push(option(JSON.stringify({ kind: 'ble', deviceId: s.id }), `${s.name} (${s.rssi} dBm${battery})`));
+      }
+    }
+    if (offered?.simulated)
+      choices.push(option(JSON.stringify({ kind: 'simulated', seed: 1 }), 'DEMO: simulated client'));
+    for (const recording of offered?.recordings ?? []) {
+      choices.push(option(JSON.stringify({ kind: 'replay', recording }), `DEMO: replay ${recording}`));
+    }
+    const mine = state.streams.find((s) => s.id === state.stream);
+    const keep = option('keep', `Keep: ${mine ? mine.label : (state.source?.label ?? 'the current source')}`);
+    const sourceChoice = $('source-choice', HTMLSelectElement);
+    const keepSelected = sourceChoice.value;
+    sourceChoice.replaceChildren(keep, ...choices.map((o) => o.cloneNode(true)));
+    if ([...sourceChoice.options].some((o) => o.value === keepSelected)) sourceChoice.value = keepSelected;
+
+    const therapist = state.streams.find((s) => s.id === 'therapist');
+    const therapistChoice = $('therapist-choice', HTMLSelectElement);
+    const before = therapistChoice.value;
+    therapistChoice.replaceChildren(
+      therapist ? option('keep', `Keep: ${therapist.label}`) : option('none', 'None'),
+      ...(therapist ? [option('none', 'None (remove it)')] : []),
+      ...choices,
+    );
+    if ([...therapistChoice.options].some((o) => o.value === before)) therapistChoice.value = before;
+    // On a screen following another strap (the therapist's), the first list is that strap; the second is not needed.
+    setText(
+      $('source-choice-label'),
+      state.stream === 'client' ? "Client's strap" : `${streamWords(state.stream)}'s strap`,
+    );
+    therapistChoice.disabled = state.stream !== 'client';
+  }
+
+  async scan() {
+    const button = $('scan-straps', HTMLButtonElement);
+    button.disabled = true;
+    setText($('scan-result'), 'Looking for straps for 4 s… (a strap advertises only while worn)');
+    try {
+      /** @type {{ straps: FoundStrap[] }} */
+      const { straps } = await api.scanStraps(4);
+      this.fillChoices(straps);
+      setText(
+        $('scan-result'),
+        straps.length === 0
+          ? 'No strap found: wet the electrodes, put it on, and close any phone app connected to it.'
+          : `${straps.length} strap${straps.length === 1 ? '' : 's'} found: choose one above.`,
+      );
+    } catch (err) {
+      setText($('scan-result'), /** @type {Error} */ (err).message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /** Applies the dialog's strap choices: each change ends the current session (the daemon's rule). */
+  async applyChoices() {
+    const { state } = this;
+    const client = $('source-choice', HTMLSelectElement).value;
+    if (client !== 'keep') await api.chooseSource(state.stream, JSON.parse(client));
+    if (state.stream !== 'client') return;
+    const therapist = $('therapist-choice', HTMLSelectElement).value;
+    const hasTherapist = state.streams.some((s) => s.id === 'therapist');
+    if (therapist === 'none' && hasTherapist) await api.removeStream('therapist');
+    else if (therapist !== 'none' && therapist !== 'keep') await api.chooseSource('therapist', JSON.parse(therapist));
+  }
+
+  async start() {
+    const labelInput = $('client-label', HTMLInputElement);
+    const noteInput = $('client-note', HTMLTextAreaElement);
+    const label = labelInput.value.trim();
+    const note = noteInput.value.trim();
+    try {
+      await this.applyChoices();
+      await api.startSession(label, note);
+      $('new-session', HTMLDialogElement).close();
+      labelInput.value = '';
+      noteInput.value = '';
+      this.toast.show(`✓ New session${label ? ` for ${label}` : ''} started`);
+    } catch (err) {
+      $('new-session-error').textContent = /** @type {Error} */ (err).message;
+    }
+  }
+
+  /** The dialog's buttons and its form. */
+  wire() {
+    $('new-cancel').addEventListener('click', () => $('new-session', HTMLDialogElement).close());
+    $('scan-straps').addEventListener('click', () => this.scan());
+    $('new-session-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.start();
+    });
+  }
+}
