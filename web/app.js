@@ -458,6 +458,10 @@ function connect() {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
   socket = ws;
   lastMessageAt = Date.now();
+  let opened = false;
+  ws.addEventListener('open', () => {
+    opened = true;
+  });
   ws.addEventListener('message', (event) => {
     if (socket !== ws) return;
     lastMessageAt = Date.now();
@@ -480,9 +484,15 @@ function connect() {
     state.retryAt = Date.now() + delay;
     retryTimer = setTimeout(connect, delay);
     showBanner('', 'Retry now', () => connect());
-    checkPaired();
+    // Why, the API is asked only when an attempt was refused (never opened: a 401 or 404 at the upgrade). A socket
+    // that was open and dropped asks nothing: tableside may be dying at this very moment (killed, crashed), still
+    // holding its port while the system closes its sockets one by one, and a request sent into it would be reset.
+    // After a token rotation or a strap's removal the next attempt is refused, and asks.
+    if (!opened) {
+      checkPaired();
+      if (STREAM !== 'client') checkStreamExists();
+    }
     invalidate('figures', 'controls');
-    if (STREAM !== 'client') checkStreamExists();
   });
 }
 
