@@ -352,6 +352,25 @@ describe.sequential('the table-side screen (Chromium, real daemon, real recordin
     // The daemon's start, then up to a whole cycle of beats and pause before the one the page sees, in real time.
   }, 60_000);
 
+  it('asks the API nothing when an open socket drops (the daemon may be dying): it retries, and says so', async () => {
+    // A request sent at the moment the daemon dies is reset; only an attempt refused at the upgrade asks why.
+    const p = watch(await browser.newPage({ viewport: TABLET }));
+    const asked: string[] = [];
+    p.on('request', (r) => {
+      if (/\/api\/(health|streams)$/.test(r.url())) asked.push(r.url());
+    });
+    let opened = 0;
+    await p.routeWebSocket(/\/ws$/, (ws) => {
+      opened++;
+      setTimeout(() => ws.close(), 100);
+    });
+    await p.goto(daemon.url);
+    await expect.poll(() => opened, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    expect(await text(p, '#banner-text')).toMatch(/^Not connected to tableside\. Retrying/);
+    expect(asked).toEqual([]);
+    await p.close();
+  }, 30_000);
+
   it('says so when the daemon speaks another protocol version, instead of guessing', async () => {
     const p = watch(await browser.newPage({ viewport: TABLET }));
     await p.routeWebSocket(/\/ws$/, (ws) => {
