@@ -27,7 +27,10 @@ export function paced(
   speed: Speed,
   now: () => number = preciseNowMs,
 ): Observable<SourceEvent> {
-  if (speed !== 'max' && !(speed > 0)) throw new RangeError(`speed must be a positive number or "max", got ${speed}`);
+  // Infinity would release the whole source in one turn, past the per-turn share that `max` keeps to.
+  if (speed !== 'max' && !(speed > 0 && Number.isFinite(speed))) {
+    throw new RangeError(`speed must be a positive finite number or "max", got ${speed}`);
+  }
   return new Observable<SourceEvent>((subscriber) => {
     let timeout: NodeJS.Timeout | undefined;
     let immediate: NodeJS.Immediate | undefined;

@@ -100,12 +100,13 @@ export function startDaemonOn(port: number, args: string[], env: NodeJS.ProcessE
  * A tableside recording (raw 0x2A37 notifications with arrival times) of a real RR file in which the strap goes
  * quiet for `pause.lengthS` seconds of its own time from `pause.atS` on, without saying so: no notification, no
  * status — what a strap that lost skin contact does. The replay then pauses like the strap would; the beats in
- * the pause are lost, as they would be.
+ * the pause are lost, as they would be. With `pause.everyS` the strap goes quiet again every `everyS` seconds after
+ * `atS`, so a page that joins the replay late (a slow start on a busy machine) still sees a pause begin.
  */
 export async function recordingWithPause(
   rrFile: string,
   outFile: string,
-  pause: { atS: number; lengthS: number },
+  pause: { atS: number; lengthS: number; everyS?: number },
 ): Promise<void> {
   const { rrMs } = await readRrFile(rrFile);
   const lines = [
@@ -116,11 +117,17 @@ export async function recordingWithPause(
       device: { name: 'replay: paused strap', id: 'replay:paused' },
     }),
   ];
+  const every = pause.everyS ?? Number.POSITIVE_INFINITY;
+  if (!(every > pause.lengthS)) throw new RangeError(`pauses of ${pause.lengthS} s cannot repeat every ${every} s`);
+  const quiet = (tS: number) => {
+    const intoS = (tS - pause.atS) % every; // negative before the first pause
+    return intoS > 0 && intoS <= pause.lengthS;
+  };
   let tMs = 0;
   for (const rr of rrMs) {
     tMs += rr;
     const tS = tMs / 1000;
-    if (tS > pause.atS && tS <= pause.atS + pause.lengthS) continue;
+    if (quiet(tS)) continue;
     const payload = encodeHeartRateMeasurement({ hrBpm: 60000 / rr, rrTicks: [(rr * 1024) / 1000] });
     lines.push(`${tMs.toFixed(3)}\tn\t${Buffer.from(payload).toString('hex')}`);
   }

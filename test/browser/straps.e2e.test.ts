@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCRIPT_CUE_SIGNAL } from '../../src/testing/virtual-h10/index.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { virtualH10Env } from '../helpers/virtual-strap.js';
 import { type Daemon, freePort, launchChromium, screenshotPath, startDaemonOn } from './browser.js';
@@ -50,22 +51,24 @@ afterAll(async () => {
 
 describe.sequential('straps on the table-side screen (Chromium, real daemon)', () => {
   it('shows searching, then live with the battery, then disconnected with the reason, then searching again', async () => {
-    // Strap time runs 10× wall time. The strap is not worn at first (no advertising); it is put on 3 s after the
-    // adapter opened, and its link is lost 9 s after that with a supervision timeout — and it stays away.
+    // Strap time runs 10× wall time. The strap is not worn at first (no advertising); it is put on once the page
+    // shows the search (first cue), and its link is lost with a supervision timeout once the page has shown it live
+    // (second cue) — and it stays away. Cued, not timed: on a busy machine the start alone can take seconds.
     const config = {
       speed: 10,
       strap: { recording: 'recordings/bartels_rest_rri.txt', advertising: false, batteryPct: 12 },
       script: [
-        { atMs: 3000, do: 'advertising', on: true },
-        { atMs: 9000, do: 'dropLink', reason: 0x08, advertise: false },
+        { afterCue: 1, atMs: 0, do: 'advertising', on: true },
+        { afterCue: 2, atMs: 0, do: 'dropLink', reason: 0x08, advertise: false },
       ],
     };
     const daemon = await start(['start', '--db', join(dir.path, 'ble.db')], virtualH10Env(config, dir.path));
     const page = watch(await browser.newPage({ viewport: TABLET }));
     await page.goto(daemon.url);
 
-    expect(await signalBecomes(page, 'searching')).toMatch(/Searching for the strap|Connecting to the strap/);
+    expect(await signalBecomes(page, 'searching')).toMatch(/Searching for the strap/);
     await page.screenshot({ path: screenshotPath('strap-searching-tablet.png') });
+    daemon.child.kill(SCRIPT_CUE_SIGNAL); // the strap is put on
 
     expect(await signalBecomes(page, 'live')).toBe('Live');
     // The battery as the strap reports it, marked low (≤ 15 %), and the strap by its advertised name.
@@ -78,6 +81,7 @@ describe.sequential('straps on the table-side screen (Chromium, real daemon)', (
     });
     await page.screenshot({ path: screenshotPath('strap-live-battery-tablet.png') });
 
+    daemon.child.kill(SCRIPT_CUE_SIGNAL); // the link is lost
     const lost = await signalBecomes(page, 'disconnected');
     expect(lost).toMatch(/^Strap disconnected: link lost \(supervision timeout/);
     // A disconnected strap's last values never look live: the figures are greyed out (the hero says so too).
@@ -90,15 +94,18 @@ describe.sequential('straps on the table-side screen (Chromium, real daemon)', (
   }, 60_000);
 
   it('says why there are no beats when a live strap sends heart rate without RR intervals', async () => {
-    // 20 RR values, then heart rate alone: the link stays up and notifications keep coming, but no beat.
+    // Beats with their RR values until the page has shown them live (the cue), then heart rate alone: the link stays
+    // up and notifications keep coming, but no beat.
     const config = {
       speed: 10,
-      strap: { recording: 'recordings/bartels_rest_rri.txt', beats: 20, whenRrEnd: 'stop' },
+      strap: { recording: 'recordings/bartels_rest_rri.txt' },
+      script: [{ afterCue: 1, atMs: 0, do: 'stopRr' }],
     };
     const daemon = await start(['start', '--db', join(dir.path, 'no-rr.db')], virtualH10Env(config, dir.path));
     const page = watch(await browser.newPage({ viewport: TABLET }));
     await page.goto(daemon.url);
     expect(await signalBecomes(page, 'live')).toBe('Live');
+    daemon.child.kill(SCRIPT_CUE_SIGNAL);
     const words = await signalBecomes(page, 'stale', 20_000);
     expect(words).toBe(
       'No beats: the strap sends heart rate but no RR intervals, and HRV needs them: check that RR (or "HRV") is on ' +

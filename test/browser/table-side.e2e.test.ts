@@ -4,7 +4,8 @@
  * test-output/screenshots/ for a reviewer to look at.
  *
  * Two daemons: A replays bartels_rest_rri.txt at 20× for the live screen, the restart and the report; B replays the
- * same beats as a strap recording that goes quiet for 150 s (7.5 s here), for the stale state.
+ * same beats as a strap recording that goes quiet for 150 s (7.5 s here) after every 120 s of beats, for the stale
+ * state: however late the page joins (the start takes seconds on a busy machine), a pause is still to come.
  */
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -311,7 +312,7 @@ describe.sequential('the table-side screen (Chromium, real daemon, real recordin
 
   it('greys the figures out and says "stale" when the replayed strap goes quiet, and goes live again after', async () => {
     const pausedFile = join(dir.path, 'paused-strap.txt');
-    await recordingWithPause(RECORDING, pausedFile, { atS: 60, lengthS: 150 });
+    await recordingWithPause(RECORDING, pausedFile, { atS: 120, lengthS: 150, everyS: 270 });
     const b = await startDaemonOn(await freePort(), [
       'replay',
       pausedFile,
@@ -320,8 +321,9 @@ describe.sequential('the table-side screen (Chromium, real daemon, real recordin
       '--db',
       join(dir.path, 'b.db'),
     ]);
+    // Closed before its daemon is killed, also when an assertion fails: its reconnect attempts are not errors.
+    const p = watch(await browser.newPage({ viewport: TABLET }));
     try {
-      const p = watch(await browser.newPage({ viewport: TABLET }));
       await p.goto(b.url);
       await p.waitForSelector('body[data-signal="live"]');
       await p.waitForFunction(() => /^\d+$/.test(document.getElementById('hr')?.textContent ?? ''));
@@ -343,11 +345,31 @@ describe.sequential('the table-side screen (Chromium, real daemon, real recordin
       await p.waitForSelector('body[data-signal="live"]', { timeout: 15_000 });
       expect(sameColour(await colourOf(p, '#hr'), await cssVar(p, '--fg'))).toBe(true);
       expect(await p.locator('#hero-stale').isHidden()).toBe(true);
-      await p.close();
     } finally {
+      await p.close();
       await b.kill();
     }
-  }, 40_000);
+    // The daemon's start, then up to a whole cycle of beats and pause before the one the page sees, in real time.
+  }, 60_000);
+
+  it('asks the API nothing when an open socket drops (the daemon may be dying): it retries, and says so', async () => {
+    // A request sent at the moment the daemon dies is reset; only an attempt refused at the upgrade asks why.
+    const p = watch(await browser.newPage({ viewport: TABLET }));
+    const asked: string[] = [];
+    p.on('request', (r) => {
+      if (/\/api\/(health|streams)$/.test(r.url())) asked.push(r.url());
+    });
+    let opened = 0;
+    await p.routeWebSocket(/\/ws$/, (ws) => {
+      opened++;
+      setTimeout(() => ws.close(), 100);
+    });
+    await p.goto(daemon.url);
+    await expect.poll(() => opened, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
+    expect(await text(p, '#banner-text')).toMatch(/^Not connected to tableside\. Retrying/);
+    expect(asked).toEqual([]);
+    await p.close();
+  }, 30_000);
 
   it('says so when the daemon speaks another protocol version, instead of guessing', async () => {
     const p = watch(await browser.newPage({ viewport: TABLET }));

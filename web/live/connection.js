@@ -54,6 +54,10 @@ export class Connection {
     const ws = new WebSocket(this.url);
     this.socket = ws;
     this.lastMessageAt = Date.now();
+    let opened = false;
+    ws.addEventListener('open', () => {
+      opened = true;
+    });
     ws.addEventListener('message', (event) => {
       if (this.socket !== ws) return;
       this.lastMessageAt = Date.now();
@@ -77,9 +81,15 @@ export class Connection {
       state.retryAt = Date.now() + delay;
       this.retryTimer = setTimeout(() => this.connect(), delay);
       this.view.showBanner('', 'Retry now', () => this.connect());
-      this.checkPaired();
+      // Why, the API is asked only when an attempt was refused (never opened: a 401 or 404 at the upgrade). A socket
+      // that was open and dropped asks nothing: tableside may be dying at this very moment (killed, crashed), still
+      // holding its port while the system closes its sockets one by one, and a request sent into it would be reset.
+      // After a token rotation or a strap's removal the next attempt is refused, and asks.
+      if (!opened) {
+        this.checkPaired();
+        if (state.stream !== 'client') this.checkStreamExists();
+      }
       this.view.invalidate('figures', 'controls');
-      if (state.stream !== 'client') this.checkStreamExists();
     });
   }
 

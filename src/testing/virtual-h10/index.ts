@@ -17,6 +17,7 @@ export { aclPackets, HCI_STATUS } from './hci.js';
 export {
   installVirtualH10,
   installVirtualH10FromEnv,
+  SCRIPT_CUE_SIGNAL,
   type ScriptStep,
   type StrapConfig,
   VIRTUAL_H10_ENV,

@@ -35,10 +35,17 @@ export type StrapConfig = Partial<VirtualH10Options> & {
   readonly journal?: string;
 };
 
-/** A knob turned `atMs` of wall time after noble opened the adapter (strap 0 unless `strap` says otherwise). */
-export type ScriptStep = { readonly atMs: number; readonly strap?: number } & (
+/** The signal a test sends the process to cue the script's steps that wait for it (`afterCue`). */
+export const SCRIPT_CUE_SIGNAL = 'SIGUSR2';
+
+/**
+ * A knob turned `atMs` of wall time after noble opened the adapter, or with `afterCue: n` after the process received
+ * its n-th SCRIPT_CUE_SIGNAL (a test's "the page is watching now", whatever the time the start took). Strap 0 unless
+ * `strap` says otherwise.
+ */
+export type ScriptStep = { readonly atMs: number; readonly strap?: number; readonly afterCue?: number } & (
   | { readonly do: 'dropLink'; readonly reason?: number; readonly advertise?: boolean }
-  | { readonly do: 'adapterDown' | 'adapterUp' }
+  | { readonly do: 'adapterDown' | 'adapterUp' | 'stopRr' }
   | { readonly do: 'advertising' | 'acceptConnections' | 'scanRefused'; readonly on: boolean }
   | { readonly do: 'cccd'; readonly behaviour: CccdBehaviour }
   | { readonly do: 'burstHold'; readonly notifications: number }
@@ -85,10 +92,20 @@ export function installVirtualH10(config: VirtualH10Config = {}): VirtualControl
     const epochMs = Date.now();
     (globalThis as Record<symbol, unknown>)[BLE_SOURCE_CLOCK] = () => epochMs + controller.strapTimeMs;
   }
-  // Script times count from the moment noble opens the adapter.
+  // Script times count from the moment noble opens the adapter, or from a cue.
+  const run = (step: ScriptStep) => setTimeout(() => runStep(controller, step), step.atMs).unref();
   controller.whenStarted(() => {
-    for (const step of script ?? []) setTimeout(() => runStep(controller, step), step.atMs).unref();
+    for (const step of script ?? []) if (step.afterCue === undefined) run(step);
   });
+  if (script?.some((step) => step.afterCue !== undefined)) {
+    let cues = 0;
+    process.on(SCRIPT_CUE_SIGNAL, () => {
+      const cue = ++cues;
+      controller.whenStarted(() => {
+        for (const step of script) if (step.afterCue === cue) run(step);
+      });
+    });
+  }
   return controller;
 }
 
@@ -120,6 +137,9 @@ function runStep(controller: VirtualController, step: ScriptStep): void {
       return;
     case 'adapterUp':
       controller.setAdapterUp(true);
+      return;
+    case 'stopRr':
+      strap.stopRr();
       return;
     case 'advertising':
       strap.setAdvertising(step.on);

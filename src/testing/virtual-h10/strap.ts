@@ -213,6 +213,13 @@ export class VirtualH10 {
     this.burstHold = Math.max(0, Math.floor(notifications));
   }
 
+  /** From now on heart rate only, no RR values (as at the end of the sequence with `whenRrEnd: 'stop'`). */
+  stopRr(): void {
+    if (this.sequenceEnded) return;
+    this.sequenceEnded = true;
+    this.journal({ kind: 'rrEnded', strapTimeMs: this.strapTimeMs });
+  }
+
   // ── called by the controller ───────────────────────────────────────────────────────────────────────────────────
 
   advertisingData(): number[] {
