@@ -3,10 +3,12 @@
  * CLI replaying a real recording: what a therapist sees and does, end to end. Screenshots go to
  * test-output/screenshots/ for a reviewer to look at.
  *
- * Two daemons: A replays bartels_rest_rri.txt at 20× for the live screen, the restart and the report; B replays the
+ * Two daemons: A replays bartels_rest_rri.txt three times over at 20× (2.4 min: still recording when it is killed,
+ * however slowly a busy machine runs the tests before) for the live screen, the restart and the report; B replays the
  * same beats as a strap recording that goes quiet for 150 s (7.5 s here) after every 120 s of beats, for the stale
  * state: however late the page joins (the start takes seconds on a busy machine), a pause is still to come.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,11 +81,16 @@ async function getJson(path: string): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** RECORDING three times over, one RR value a line. */
+const longRecording = join(dir.path, 'bartels_rest_rri_x3.txt');
+
 beforeAll(async () => {
+  const rr = readFileSync(RECORDING, 'utf8').trim();
+  writeFileSync(longRecording, `${[rr, rr, rr].join('\n')}\n`);
   port = await freePort();
   [browser, daemon] = await Promise.all([
     launchChromium(),
-    startDaemonOn(port, ['replay', RECORDING, '--speed', SPEED, '--db', db]),
+    startDaemonOn(port, ['replay', longRecording, '--speed', SPEED, '--db', db]),
   ]);
 }, 30_000);
 
@@ -243,7 +250,7 @@ describe.sequential('the table-side screen (Chromium, real daemon, real recordin
     await page.screenshot({ path: screenshotPath('live-not-connected-tablet.png') });
 
     // The same port, the same database: the killed session is marked interrupted, a new one starts.
-    daemon = await startDaemonOn(port, ['replay', RECORDING, '--speed', SPEED, '--db', db]);
+    daemon = await startDaemonOn(port, ['replay', longRecording, '--speed', SPEED, '--db', db]);
     await page.waitForSelector('body[data-conn="up"]', { timeout: 15_000 });
     outage = false;
     await page.waitForSelector('body[data-signal="live"]');
