@@ -14,7 +14,7 @@ import { Commands } from './live/commands.js';
 import { Connection } from './live/connection.js';
 import { MarkerLists } from './live/markers.js';
 import { handleMessage } from './live/messages.js';
-import { Screen } from './live/screen.js';
+import { ScreenControls } from './live/screen.js';
 import { SourcePicker } from './live/source-picker.js';
 import { createState } from './live/state.js';
 import { Toast } from './live/toast.js';
@@ -38,7 +38,7 @@ const toast = new Toast();
 const picker = new SourcePicker({ state, toast });
 const commands = new Commands({ state, model, toast, newSession: () => picker.open() });
 const markers = new MarkerLists({ state, view, toast, commands });
-const screen = new Screen({ model, charts, calm, toast });
+const screenControls = new ScreenControls({ model, charts, calm, toast });
 const wakeLock = new WakeLock();
 const connection = new Connection({
   url: socketUrl,
@@ -55,7 +55,7 @@ function wire() {
   $('undo').addEventListener('click', () => commands.undoLast());
   $('end').addEventListener('click', () => commands.endSession());
   $('new').addEventListener('click', () => picker.open());
-  screen.wire();
+  screenControls.wire();
   picker.wire();
   markers.wire();
   // A button tapped with a finger gives up the focus, so a pedal's Space or Enter never presses it again.
@@ -72,14 +72,14 @@ function wire() {
     phase: (kind) => commands.setPhase(kind),
     end: () => commands.endSession(),
     newSession: () => picker.open(),
-    theme: () => screen.toggleTheme(),
-    fullscreen: () => screen.toggleFullscreen(),
-    calm: () => screen.toggleCalm(),
+    theme: () => screenControls.toggleTheme(),
+    fullscreen: () => screenControls.toggleFullscreen(),
+    calm: () => screenControls.toggleCalm(),
   }).attach(document);
 }
 
 applyTheme(savedTheme());
-screen.renderThemeButton();
+screenControls.renderThemeButton();
 markers.set(markers.load());
 wire();
 charts.build();

@@ -10,7 +10,7 @@ import { applyTheme } from '../lib/theme.js';
  * @typedef {import('./toast.js').Toast} Toast
  */
 
-export class Screen {
+export class ScreenControls {
   /**
    * @param {{ model: SessionModel, charts: LiveCharts, calm: CalmView, toast: Toast }} parts
    */
