@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import { type Analysis, analyze } from '../hrv/analyze.js';
 import { type LiveMetrics, ROLLING_DEFAULTS, RollingEngine } from '../hrv/rolling.js';
 import { METHOD_B } from '../hrv/spectrum.js';
-import { readRrFile } from '../io/rr-file.js';
+import { readRrFile, type TimeUnit } from '../io/rr-file.js';
 import { clock, fixed, progressBar } from './format.js';
 
 export interface AnalyzeCommandOptions {
@@ -15,13 +15,14 @@ export interface AnalyzeCommandOptions {
   rolling?: boolean;
   format: 'csv' | 'ndjson';
   window: number;
+  units?: TimeUnit;
 }
 
 /** Inputs longer than this get a progress bar (when stderr is a terminal). */
 const PROGRESS_MIN_BEATS = 20_000;
 
 export async function analyzeCommand(file: string, opts: AnalyzeCommandOptions, out: Writable = process.stdout) {
-  const recording = await readRrFile(file);
+  const recording = await readRrFile(file, { units: opts.units });
   const spectrum = { ...METHOD_B, interpolation: opts.interpolation };
   if (opts.rolling) {
     await writeRolling(recording.rrMs, recording.gapBefore, opts, out);
@@ -32,10 +33,16 @@ export async function analyzeCommand(file: string, opts: AnalyzeCommandOptions, 
     { correction: opts.correction, spectrum, fromS: opts.from, toS: opts.to },
     recording.gapBefore,
   );
+  // What the reader left out of the intervals is said beside the figures.
+  const { leadingOffsetS, leadingOffsetLine } = recording.meta;
+  const readerNotes = leadingOffsetS
+    ? [`line ${leadingOffsetLine} (${leadingOffsetS} s) is the time of the first beat, not an interval: left out`]
+    : [];
   if (opts.json) {
-    out.write(`${JSON.stringify({ file, format: recording.format, ...result })}\n`);
+    const notes = [...readerNotes, ...result.notes];
+    out.write(`${JSON.stringify({ file, format: recording.format, ...result, notes })}\n`);
   } else {
-    out.write(describe(file, recording.format, result, opts));
+    out.write(describe(file, recording.format, { ...result, notes: [...readerNotes, ...result.notes] }, opts));
   }
 }
 

@@ -33,6 +33,7 @@ export function buildCli(): Command {
       'RR file: one RR per line (ms or s), CSV with an RR column, Polar HRM, Kubios text, tableside export',
     )
     .option('--json', 'print one JSON object')
+    .addOption(rrFileOptions.units())
     .option('--from <s>', 'first second of the segment: beats whose end time lies in (from, to]', seconds)
     .option('--to <s>', 'last second of the segment', seconds)
     .option('--no-correction', 'compute on the values as given (no range filter, no artefact correction)')
@@ -82,10 +83,11 @@ export function buildCli(): Command {
   daemonCommand(program, 'replay')
     .description('run the daemon on a recorded file, paced like a live strap, and serve the view (DEMO)')
     .argument('<file>', 'an RR file (any format analyze reads) or a tableside recording')
+    .addOption(rrFileOptions.units())
     .option('--speed <n>', 'playback speed: 1 = real time, 10 = ten times faster, max = as fast as possible', speed, 1)
     .option('--exit', 'exit when the recording has been replayed (for scripts)')
     .action(async (file: string, opts) => {
-      const source = await loadReplaySource(file, opts.speed);
+      const source = await loadReplaySource(file, opts.speed, { units: opts.units });
       const running = await serve(source, {
         ...opts,
         demo: true,
@@ -244,6 +246,15 @@ function daemonCommand(program: Command, name: string): Command {
   }
   return command;
 }
+
+/** Options of the commands that read an RR file (`analyze`, `replay`): they reach the reader as `RrReadOptions`. */
+const rrFileOptions = {
+  units: () =>
+    new Option(
+      '--units <unit>',
+      'the unit of a file that names none (plain numbers, an RR column without a unit); default: from the values',
+    ).choices(['s', 'ms']),
+};
 
 const serveOptions = {
   port: () => new Option('--port <n>', 'HTTP port of the view').default(8080).argParser(port),

@@ -27,9 +27,12 @@ export interface TimeDomain {
   readonly nn50: number;
   /** NN50 over the number of differences (not of intervals), % */
   readonly pnn50Pct: number | null;
-  /** Poincaré SD1 = sqrt(½·var(ΔNN)), var with N (as hrv-analysis computes SDSD) */
+  /**
+   * Poincaré SD1 = sqrt(½·var(ΔNN)) = SDSD / √2, var with N − 1 over the successive differences (the sample variance,
+   * as hrv-analysis and pyHRV compute it); null with fewer than 2 differences
+   */
   readonly sd1Ms: number | null;
-  /** Poincaré SD2 = sqrt(2·SDNN² − ½·var(ΔNN)) */
+  /** Poincaré SD2 = sqrt(2·SDNN² − ½·var(ΔNN)), both variances with N − 1; null with fewer than 2 differences */
   readonly sd2Ms: number | null;
 }
 
@@ -79,10 +82,10 @@ export function timeDomain(
   let rmssdMs: number | null = null;
   let sd1Ms: number | null = null;
   let sd2Ms: number | null = null;
-  if (differences > 0) {
-    rmssdMs = Math.sqrt(sumDiffSq / differences);
-    const meanDiff = sumDiff / differences;
-    const varDiff = Math.max(0, sumDiffSq / differences - meanDiff * meanDiff);
+  if (differences > 0) rmssdMs = Math.sqrt(sumDiffSq / differences);
+  if (differences > 1) {
+    // Sample variance of the differences: (Σd² − (Σd)²/k) / (k − 1).
+    const varDiff = Math.max(0, (sumDiffSq - (sumDiff * sumDiff) / differences) / (differences - 1));
     sd1Ms = Math.sqrt(0.5 * varDiff);
     sd2Ms = Math.sqrt(Math.max(0, 2 * sdnnMs * sdnnMs - 0.5 * varDiff));
   }

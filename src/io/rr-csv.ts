@@ -22,7 +22,7 @@ type CsvResult = Pick<RrRecording, 'format' | 'rrMs' | 'meta' | 'startedAt'>;
  * The column is found by name, never by position: the same app has shipped different column orders.
  * `dataLines` are the file's non-blank, non-comment lines; the first is the header.
  */
-export function parseRrCsv(dataLines: readonly NumberedLine[], file: string): CsvResult {
+export function parseRrCsv(dataLines: readonly NumberedLine[], file: string, units?: TimeUnit): CsvResult {
   const header = dataLines[0] as NumberedLine;
   const delimiter = detectDelimiter(header.text);
   const names = splitFields(header.text, delimiter).map(parseColumnName);
@@ -30,13 +30,21 @@ export function parseRrCsv(dataLines: readonly NumberedLine[], file: string): Cs
   const rrIndex = findRrColumn(names, file, header.line);
   const rrName = names[rrIndex] as ColumnName;
   const unit = unitFromName(rrName, file, header.line);
+  if (unit !== undefined && units !== undefined && unit !== units) {
+    throw new RrFileError(
+      'RR_FILE_UNIT',
+      file,
+      header.line,
+      `the RR column "${rrName.raw}" is in ${unit}, but --units ${units} was given: leave --units out`,
+    );
+  }
   const rows = dataLines.slice(1);
   const tokens = rows.map((row) => rrToken(row, header, delimiter, rrIndex, rrName, file));
-  const { rrMs, unit: usedUnit } = tokensToMs(tokens, file, unit);
+  const { rrMs, unit: usedUnit } = tokensToMs(tokens, file, unit ?? units);
   const kind = intervalKind(rrName) as IntervalKind;
   const meta: Record<string, string> = {
     unit: usedUnit,
-    unitSource: unit === undefined ? 'magnitude' : 'header',
+    unitSource: unit !== undefined ? 'header' : units !== undefined ? 'option' : 'magnitude',
     rrColumn: rrName.raw,
     delimiter: delimiter === '\t' ? 'tab' : delimiter,
     intervalKind: kind === 'ppi' ? 'ppi' : 'rr',

@@ -14,6 +14,11 @@ export type RrFileErrorCode =
   | 'RR_FILE_NOT_RR'
   /** one value is not a positive finite number, or a row breaks the layout */
   | 'RR_FILE_BAD_VALUE'
+  /**
+   * the unit is wrong: read in the unit their median suggests (no header names one), the values give no human heart
+   * rhythm (median RR outside 250–2500 ms); or `--units` contradicts the unit the file names
+   */
+  | 'RR_FILE_UNIT'
   /** fewer than 2 intervals: nothing any HRV measure can use */
   | 'RR_FILE_TOO_SHORT';
 

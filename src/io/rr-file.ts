@@ -8,11 +8,22 @@ import type { RrRecording } from './rr-recording.js';
 import { parseRrTextLines } from './rr-text.js';
 import { looksLikeTablesideBeats, tablesideRecording } from './tableside-format.js';
 import { isRecordingText, parseRecording, rrFromRecording } from './tableside-recording.js';
-import { baseName, contentLines, isDecimal, splitLines, stripBom } from './text.js';
+import { baseName, contentLines, isDecimal, splitLines, stripBom, type TimeUnit } from './text.js';
 
 export { RrFileError, type RrFileErrorCode } from './rr-file-error.js';
 export type { RrFormat, RrRecording } from './rr-recording.js';
 export { formatRrText } from './rr-text.js';
+export type { TimeUnit } from './text.js';
+
+/** What the user knows about a file that its content may not say. */
+export interface RrReadOptions {
+  /**
+   * The unit of files that name none (plain numbers, a CSV column without `_ms`/`[s]`): otherwise it is decided from
+   * the values' median, and refused when that gives no human heart rhythm. A file that names its unit (a header,
+   * the format) must agree with it.
+   */
+  readonly units?: TimeUnit;
+}
 
 /** Fewer than 2 intervals gives no successive difference: nothing downstream can use it. */
 const MIN_INTERVALS = 2;
@@ -23,17 +34,18 @@ const MIN_INTERVALS = 2;
  * tableside export → Polar HRM → Kubios report → headerless numbers → delimited text with a header.
  * Throws `RrFileError` and nothing else; never returns a partial result.
  */
-export function parseRrText(text: string, fileName: string): RrRecording {
+export function parseRrText(text: string, fileName: string, options: RrReadOptions = {}): RrRecording {
   const body = stripBom(text);
   refuseBinary(body, fileName);
   if (body.trim() === '') throw new RrFileError('RR_FILE_EMPTY', fileName, undefined, 'the file is empty');
-  const recording = parseLines(splitLines(body), fileName);
+  const recording = parseLines(splitLines(body), fileName, options.units);
   requireEnough(recording, fileName);
+  requireUnitsAgree(recording, fileName, options.units);
   return withStartFromName(recording, fileName);
 }
 
 /** Reads a file from disk: bytes → text (UTF-8, or UTF-16 with its BOM), then `parseRrText`. */
-export async function readRrFile(path: string): Promise<RrRecording> {
+export async function readRrFile(path: string, options: RrReadOptions = {}): Promise<RrRecording> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -42,10 +54,10 @@ export async function readRrFile(path: string): Promise<RrRecording> {
     throw new RrFileError('RR_FILE_UNREADABLE', path, undefined, `cannot read the file (${code})`, { cause });
   }
   if (isFitSignature(bytes)) throw fitError(path);
-  return parseRrText(decode(bytes), path);
+  return parseRrText(decode(bytes), path, options);
 }
 
-function parseLines(lines: readonly string[], file: string): RrRecording {
+function parseLines(lines: readonly string[], file: string, units: TimeUnit | undefined): RrRecording {
   if (isRecordingText(lines.join('\n'))) {
     // tableside's raw notification recording: the RR values its 0x2A37 payloads carry.
     const recording = parseRecording(lines.join('\n'), file);
@@ -64,7 +76,7 @@ function parseLines(lines: readonly string[], file: string): RrRecording {
   const data = contentLines(lines);
   const first = data[0];
   if (first === undefined) throw new RrFileError('RR_FILE_EMPTY', file, undefined, 'only comment lines, no values');
-  if (!isNumericRow(first.text)) return parseRrCsv(data, file);
+  if (!isNumericRow(first.text)) return parseRrCsv(data, file, units);
   // Without a header, `766,5` may be one value with a decimal comma or two columns: refuse rather than guess.
   if (/[,;]/.test(first.text)) {
     throw new RrFileError(
@@ -74,7 +86,20 @@ function parseLines(lines: readonly string[], file: string): RrRecording {
       'numbers separated by "," or ";" without a header: add a header line naming the RR column (e.g. "rr_ms")',
     );
   }
-  return parseRrTextLines(lines, data, file);
+  return parseRrTextLines(lines, data, file, units);
+}
+
+/** `units` applies where the file names no unit; a format that fixes its own (HRM, Kubios, tableside) must agree. */
+function requireUnitsAgree(recording: RrRecording, file: string, units: TimeUnit | undefined): void {
+  const { unit, unitSource } = recording.meta;
+  if (units === undefined || unitSource === 'option' || unit === units) return;
+  const own = unit === undefined ? 'its own unit' : `${unit}`;
+  throw new RrFileError(
+    'RR_FILE_UNIT',
+    file,
+    undefined,
+    `a ${recording.format} file stores its intervals in ${own}, but --units ${units} was given: leave --units out`,
+  );
 }
 
 /** A header line has at least one field that is not a number; a data line has none. */

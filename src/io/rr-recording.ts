@@ -35,8 +35,10 @@ export interface RrRecording {
   readonly startedAt?: string;
   /**
    * Everything else worth keeping, as text: `unit` (`ms`/`s`, what the file used), `unitSource` (`header`,
-   * `format` or `magnitude`), `rrColumn`, `intervalKind` (`rr`, or `ppi` for optical pulse-to-pulse), and the
-   * file's own key/value pairs under a prefix (`hrm.Version`, `comment.File`, `kubios.File type`).
+   * `format`, `option` (the user's `--units`) or `magnitude` (the values' median)), `rrColumn`, `intervalKind`
+   * (`rr`, or `ppi` for optical pulse-to-pulse), `leadingOffsetS` and `leadingOffsetLine` (a first line that was
+   * the time of the first beat, left out), and the file's own key/value pairs under a prefix (`hrm.Version`,
+   * `comment.File`, `kubios.File type`).
    */
   readonly meta: Record<string, string>;
 }

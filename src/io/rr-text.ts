@@ -1,21 +1,37 @@
 import { RrFileError } from './rr-file-error.js';
 import type { RrRecording } from './rr-recording.js';
-import { isCommentLine, isDecimal, type NumberedLine, rrRangeProblem, type Token, tokensToMs } from './text.js';
+import {
+  isCommentLine,
+  isDecimal,
+  type NumberedLine,
+  rrRangeProblem,
+  type TimeUnit,
+  type Token,
+  tokensToMs,
+} from './text.js';
 
 /**
- * Headerless numeric text: one RR per line (Elite HRV raw, Kubios "Type 1", recordings/), one line of
- * whitespace-separated RR (Welltory), or two columns `time rr` (Kubios "Type 2", Polar Flow `0.000 0.72`).
- * The unit is never written in these files, so it is decided by magnitude (see `unitByMagnitude`).
+ * Headerless numeric text: one RR per line (Elite HRV raw, Kubios "Type 1", PhysioNet `rr_secs`, recordings/), one
+ * line of whitespace-separated RR (Welltory), or two columns `time rr` (Kubios "Type 2", Polar Flow `0.000 0.72`).
+ * The unit is never written in these files: it is `units` when the user gave it, else decided by the median value
+ * (see `unitByMedian`). In one column of seconds a first value that is the time of the first beat is recognised and
+ * left out (`meta.leadingOffsetS`, `meta.leadingOffsetLine`).
  */
 export function parseRrTextLines(
   allLines: readonly string[],
   dataLines: readonly NumberedLine[],
   file: string,
+  units?: TimeUnit,
 ): Pick<RrRecording, 'format' | 'rrMs' | 'meta'> {
   const rows = dataLines.map(splitRow);
-  const meta: Record<string, string> = { ...commentMeta(allLines), unitSource: 'magnitude', intervalKind: 'rr' };
+  const unitSource = units === undefined ? 'magnitude' : 'option';
+  const meta: Record<string, string> = { ...commentMeta(allLines), unitSource, intervalKind: 'rr' };
   if (rows.length === 1 || rows.every((r) => r.length === 1)) {
-    const { rrMs, unit } = tokensToMs(rows.flat(), file, undefined);
+    const { rrMs, unit, leadingOffset } = tokensToMs(rows.flat(), file, units, { leadingOffset: rows.length > 1 });
+    if (leadingOffset) {
+      meta.leadingOffsetS = leadingOffset.text;
+      meta.leadingOffsetLine = String(leadingOffset.line);
+    }
     return { format: 'rr-text', rrMs, meta: { ...meta, unit } };
   }
   const width = rows[0]?.length ?? 0;
@@ -36,7 +52,7 @@ export function parseRrTextLines(
       `${width} numeric columns without a header: add a header line naming the RR column (e.g. "rr_ms")`,
     );
   }
-  return parseTimeRr(rows, file, meta);
+  return parseTimeRr(rows, file, meta, units);
 }
 
 function splitRow(line: NumberedLine): Token[] {
@@ -55,6 +71,7 @@ function parseTimeRr(
   rows: readonly Token[][],
   file: string,
   meta: Record<string, string>,
+  units: TimeUnit | undefined,
 ): Pick<RrRecording, 'format' | 'rrMs' | 'meta'> {
   const times = rows.map((r) => r[0] as Token);
   let previous = Number.NEGATIVE_INFINITY;
@@ -81,7 +98,7 @@ function parseTimeRr(
   const { rrMs, unit } = tokensToMs(
     rows.map((r) => r[1] as Token),
     file,
-    undefined,
+    units,
   );
   return { format: 'time-rr-text', rrMs, meta: { ...meta, unit, rrColumn: '2', timeColumn: 'ignored' } };
 }
@@ -107,8 +124,8 @@ export function commentMeta(lines: readonly string[]): Record<string, string> {
 /**
  * Plain RR text for Kubios ("Type 1") and any tool that reads one value per line: ms, one per line, LF, final
  * newline. `String(x)` is the shortest text that reads back as the same double: minimal digits, no rounding.
- * Reads back exactly with `parseRrText` as long as the series has one value ≥ 10 ms or no fractional value (a
- * file of decimals all below 10 is read as seconds, see `unitByMagnitude`) — true of any real recording.
+ * Reads back exactly with `parseRrText(text, name, { units: 'ms' })`; without the unit, as long as the median is at
+ * least 10 ms and within 250–2500 ms (see `unitByMedian`) — true of any real recording.
  */
 export function formatRrText(rrMs: ArrayLike<number>): string {
   const out: string[] = [];

@@ -115,15 +115,63 @@ export function parseRrToken(token: Token, file: string, unit: TimeUnit | undefi
   return value;
 }
 
+/** The median of `values` (not empty). */
+function median(values: ArrayLike<number>): number {
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /**
- * Last resort when neither a header nor the format names the unit: seconds when some value is written with a
- * decimal point and every value is below 10. An RR of 10 s or more is not a heartbeat, and integer-only files
- * (Elite HRV, recordings/) are ms in every tool we know, while ms files with decimals (Kubios-style `766.000`)
- * always have values far above 10.
+ * When neither a header nor the format names the unit, and the user did not: decided by the median value. Below 10
+ * it is seconds (an RR of 10 s is no heartbeat), otherwise ms. The median, not any one value: a time offset on the
+ * first line (PhysioNet `rr_secs` exports start with e.g. 225.8 s) or a 12-second gap in a seconds file must not turn
+ * the whole file into milliseconds, nor a 0.5 ms glitch a ms file into seconds.
  */
-export function unitByMagnitude(tokens: readonly Token[], values: readonly number[]): TimeUnit {
-  const hasDecimals = tokens.some((t) => t.text.includes('.'));
-  return hasDecimals && values.every((v) => v < 10) ? 's' : 'ms';
+export function unitByMedian(values: readonly number[]): TimeUnit {
+  return median(values) < 10 ? 's' : 'ms';
+}
+
+/**
+ * The typical (median) RR a file read without a named unit must give, ms: 250–2500 ms is 24–240 beats a minute.
+ * Outside it the unit guessed from the values is taken to be wrong, and the file is refused with what was assumed and
+ * how to say otherwise, rather than read as a heart rate of 48 000 bpm. The median, not the mean: a wrong unit moves
+ * every value a thousandfold, the median with them, while the mean of a short reading with one long dropout (a 10 s
+ * gap among four beats) may leave the range with the unit right.
+ */
+export const PLAUSIBLE_RR_MS = { min: 250, max: 2500 } as const;
+
+/** Refuses values that, read as `unit` by their median, give no human heart rhythm (`RR_FILE_UNIT`). */
+function requirePlausible(rrMs: Float64Array, values: readonly number[], unit: TimeUnit, file: string): void {
+  const typicalMs = median(rrMs);
+  if (typicalMs >= PLAUSIBLE_RR_MS.min && typicalMs <= PLAUSIBLE_RR_MS.max) return;
+  const read = unit === 's' ? 'seconds' : 'milliseconds';
+  const other = unit === 's' ? 'ms' : 's';
+  const rate = `${figure(typicalMs)} ms (${figure(60_000 / typicalMs)} bpm)`;
+  const assumed =
+    `no unit is named in the file, so the values were read as ${read} from their median (${figure(median(values))}, ` +
+    `${unit === 's' ? 'below' : 'not below'} 10): that gives a typical RR of ${rate}, no human heart rhythm`;
+  if (values.length >= 3 && values.every((v, i) => i === 0 || v > (values[i - 1] as number))) {
+    throw new RrFileError(
+      'RR_FILE_UNIT',
+      file,
+      undefined,
+      `${assumed}. The values only increase (${values[0]} … ${values[values.length - 1]}): they look like beat ` +
+        'times, not RR intervals; export the intervals instead',
+    );
+  }
+  throw new RrFileError(
+    'RR_FILE_UNIT',
+    file,
+    undefined,
+    `${assumed}. If the values are in ${other === 's' ? 'seconds' : 'milliseconds'}, say so with --units ${other}`,
+  );
+}
+
+/** A figure for a message: 3 significant digits below 1000, whole numbers above. */
+function figure(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  return Math.abs(x) >= 1000 ? String(Math.round(x)) : String(Number(x.toPrecision(3)));
 }
 
 /** Converts checked values to ms; a seconds value that overflows in ms fails here, not later as Infinity. */
@@ -147,15 +195,58 @@ export function toMs(tokens: readonly Token[], values: readonly number[], unit: 
   return rrMs;
 }
 
-/** Checks every token, then decides the unit (given, or by magnitude) and converts: one bad value fails the file. */
+/** The first line of a one-column seconds file that is a time offset, not an interval (see `tokensToMs`). */
+export interface LeadingOffset {
+  readonly text: string;
+  readonly line: number;
+}
+
+export interface ValuesInMs {
+  readonly rrMs: Float64Array;
+  readonly unit: TimeUnit;
+  /** set when the first value was recognised as a time offset and left out of `rrMs` */
+  readonly leadingOffset?: LeadingOffset;
+}
+
+/**
+ * Checks every token, then decides the unit (given, or by the median) and converts: one bad value fails the file.
+ *
+ * Without a given unit the result must have a plausible median RR (`PLAUSIBLE_RR_MS`), else the file is refused
+ * (`RR_FILE_UNIT`): a guessed unit never silently turns seconds into milliseconds. A given unit (header, format, the
+ * user's `--units`) is trusted as it is.
+ *
+ * @param options.leadingOffset a one-column layout: in seconds, a first value longer than 2.5 s and more than three
+ *   times the median of the others is the time of the first beat (PhysioNet `rr_secs` exports start with the
+ *   offset of the first beat, e.g. 225.8 s), not an interval; it is left out and returned as `leadingOffset`
+ */
 export function tokensToMs(
   tokens: readonly Token[],
   file: string,
   unit: TimeUnit | undefined,
-): { rrMs: Float64Array; unit: TimeUnit } {
+  options: { leadingOffset?: boolean } = {},
+): ValuesInMs {
   const values = tokens.map((t) => parseRrToken(t, file, unit));
-  const chosen = unit ?? unitByMagnitude(tokens, values);
-  return { rrMs: toMs(tokens, values, chosen, file), unit: chosen };
+  const chosen = unit ?? unitByMedian(values);
+  let rrMs = toMs(tokens, values, chosen, file);
+  let leadingOffset: LeadingOffset | undefined;
+  if (options.leadingOffset && chosen === 's' && isLeadingOffset(rrMs)) {
+    const first = tokens[0] as Token;
+    leadingOffset = { text: first.text, line: first.line };
+    rrMs = rrMs.slice(1);
+  }
+  if (unit === undefined && rrMs.length > 0) {
+    requirePlausible(rrMs, leadingOffset ? values.slice(1) : values, chosen, file);
+  }
+  return leadingOffset ? { rrMs, unit: chosen, leadingOffset } : { rrMs, unit: chosen };
+}
+
+/** The longest first value that is still read as an interval in a one-column seconds file, ms (see `tokensToMs`). */
+const MAX_FIRST_INTERVAL_MS = 2500;
+
+function isLeadingOffset(rrMs: Float64Array): boolean {
+  if (rrMs.length < 3) return false;
+  const first = rrMs[0] as number;
+  return first > MAX_FIRST_INTERVAL_MS && first > 3 * median(rrMs.subarray(1));
 }
 
 /** The last path segment, for file-name hints (`/a/b/2017-07-19 07-50-42.txt` → `2017-07-19 07-50-42.txt`). */

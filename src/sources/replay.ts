@@ -11,14 +11,24 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { HeartRateSource } from '../domain/source.js';
-import { readRrFile } from '../io/rr-file.js';
+import { RrFileError, type RrReadOptions, readRrFile } from '../io/rr-file.js';
 import { isRecordingText, parseRecording, type Recording } from '../io/tableside-recording.js';
 import { paced, type Speed } from './pacing.js';
 
-export async function loadReplaySource(path: string, speed: Speed): Promise<HeartRateSource> {
+export async function loadReplaySource(
+  path: string,
+  speed: Speed,
+  options: RrReadOptions = {},
+): Promise<HeartRateSource> {
   const head = await readFile(path, { encoding: 'utf8', flag: 'r' }).catch(() => null);
-  if (head !== null && isRecordingText(head)) return recordingSource(parseRecording(head, path), basename(path), speed);
-  const rr = await readRrFile(path);
+  if (head !== null && isRecordingText(head)) {
+    if (options.units !== undefined) {
+      const reason = `a tableside recording carries the strap's own 1/1024 s units: leave --units ${options.units} out`;
+      throw new RrFileError('RR_FILE_UNIT', path, undefined, reason);
+    }
+    return recordingSource(parseRecording(head, path), basename(path), speed);
+  }
+  const rr = await readRrFile(path, options);
   return rrSource(rr.rrMs, rr.gapBefore, basename(path), speed);
 }
 

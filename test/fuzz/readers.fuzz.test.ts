@@ -40,6 +40,7 @@ const CODES: readonly RrFileErrorCode[] = [
   'RR_FILE_UNKNOWN_FORMAT',
   'RR_FILE_NOT_RR',
   'RR_FILE_BAD_VALUE',
+  'RR_FILE_UNIT',
   'RR_FILE_TOO_SHORT',
 ];
 

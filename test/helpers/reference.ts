@@ -52,6 +52,43 @@ export const TIME_DOMAIN_REFERENCE: TimeDomainReference[] = rows
   });
 
 /**
+ * Poincaré SD1 and SD2 from recordings/REFERENCE.md: NumPy with hrv-analysis's formula (sample variances, N − 1), on
+ * the files as stored, no correction.
+ */
+export interface PoincareReference {
+  file: string;
+  segment: 'whole' | 'first_5min';
+  beats: number;
+  sd1Ms: string;
+  sd2Ms: string;
+}
+
+const poincareRows = `
+bartels_rest_rri.txt | whole | 910 | 39.0095 | 71.8620
+bartels_rest_rri.txt | first_5min | 284 | 46.2618 | 77.9701
+bartels_test_real_rri.txt | whole | 771 | 51.1363 | 92.9770
+bartels_test_real_rri.txt | first_5min | 254 | 49.3021 | 93.2309
+bartels_noisy_rri_polar.txt | whole | 3581 | 41.4849 | 127.8305
+bartels_noisy_rri_polar.txt | first_5min | 397 | 55.0078 | 190.8789
+pyhrv_nni_short_5min.txt | whole | 337 | 71.7372 | 114.7478
+pyhrv_nni_short_5min.txt | first_5min | 337 | 71.7372 | 114.7478
+pyhrv_nni_long_60min.txt | whole | 4684 | 42.8011 | 112.8706
+pyhrv_nni_long_60min.txt | first_5min | 397 | 38.1593 | 101.6852
+physionet_rr_healthy_000.txt | whole | 80441 | 39.4208 | 229.2613
+physionet_rr_healthy_000.txt | first_5min | 306 | 37.2695 | 109.4822
+polar_h10_detectPVC_rr.csv | whole | 798 | 312.5665 | 183.5319
+polar_h10_detectPVC_rr.csv | first_5min | 413 | 301.3504 | 174.0663
+`;
+
+export const POINCARE_REFERENCE: PoincareReference[] = poincareRows
+  .trim()
+  .split('\n')
+  .map((line) => {
+    const [file, segment, beats, sd1Ms, sd2Ms] = line.split(' | ');
+    return { file, segment: segment as 'whole' | 'first_5min', beats: Number(beats), sd1Ms, sd2Ms };
+  });
+
+/**
  * The tolerance a printed reference allows: 1e-6 relative, or half a unit in its last printed digit when the print
  * itself is coarser than that (a reference cannot be matched more closely than it was written down).
  */

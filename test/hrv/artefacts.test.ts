@@ -84,8 +84,17 @@ type Injected = 'ectopic' | 'missed' | 'extra';
 
 interface Injection {
   rrMs: number[];
-  /** per artefact: its kind and the indices (in `rrMs`) of the beats it altered */
-  events: { kind: Injected; beats: number[] }[];
+  /**
+   * per artefact: its kind and the indices (in `rrMs`) of the beats it altered; for an extra beat also how far the
+   * split interval lay from the median of the 10 clean intervals around it (0.25 = 25 % above)
+   */
+  events: { kind: Injected; beats: number[]; offMedian?: number }[];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**
@@ -116,7 +125,8 @@ function inject(clean: number[], kinds: readonly Injected[], rate: number, seed:
       } else {
         const first = random() < 0.5 ? 0.4 : 0.6;
         rrMs.push(clean[i] * first, clean[i] * (1 - first));
-        events.push({ kind, beats: [at, at + 1] });
+        const around = [...clean.slice(Math.max(0, i - 5), i), ...clean.slice(i + 1, i + 6)];
+        events.push({ kind, beats: [at, at + 1], offMedian: clean[i] / median(around) - 1 });
         i += 1;
       }
       next = i + spacing();
@@ -127,14 +137,22 @@ function inject(clean: number[], kinds: readonly Injected[], rate: number, seed:
   return { rrMs, events };
 }
 
-/** Was the event found (every altered beat flagged), and with the right kind? */
-function judge(kind: Injected, beats: number[], out: readonly ClassifiedBeat[]): { found: boolean; kindOk: boolean } {
+/**
+ * Was the event found (every altered beat flagged), and with the right kind? An extra beat is merged back only when
+ * the merged interval fits the local rhythm (within Th2, 15–20 % of the local median): the split of an interval
+ * within 15 % of its neighbours' median must be merged, one further than 20 % must not be (both parts flagged and
+ * replaced instead); in between either is right.
+ */
+function judge(
+  { kind, beats, offMedian = 0 }: Injection['events'][number],
+  out: readonly ClassifiedBeat[],
+): { found: boolean; kindOk: boolean } {
   if (kind === 'extra') {
     const [first, second] = [out[beats[0]], out[beats[1]]];
-    return {
-      found: first.kind !== 'normal' && isChanged(second),
-      kindOk: first.kind === 'extra' && second.merged,
-    };
+    const found = first.kind !== 'normal' && isChanged(second);
+    const merged = first.kind === 'extra' && second.merged;
+    const off = Math.abs(offMedian);
+    return { found, kindOk: off < 0.15 ? merged : off > 0.2 ? found && !second.merged : found };
   }
   if (kind === 'missed') return { found: isChanged(out[beats[0]]), kindOk: out[beats[0]].kind === 'missed' };
   return { found: beats.every((i) => isChanged(out[i])), kindOk: beats.some((i) => out[i].kind === 'ectopic') };
@@ -202,7 +220,7 @@ describe('artefacts injected into clean recordings', () => {
           const out = classifyBeats(rrMs);
           const altered = new Set(injected.flatMap((e) => e.beats));
           for (const e of injected) {
-            const verdict = judge(e.kind, e.beats, out);
+            const verdict = judge(e, out);
             events++;
             if (verdict.found) found++;
             if (verdict.kindOk) kindOk++;
@@ -296,9 +314,9 @@ describe('noisy recordings', () => {
 });
 
 describe('classification and correction of single artefacts', () => {
-  /** A resting rhythm with respiratory sinus arrhythmia. */
-  const rhythm = (n: number, meanMs: number) =>
-    Array.from({ length: n }, (_, i) => meanMs + 0.05 * meanMs * Math.sin((2 * Math.PI * i) / 4.5));
+  /** A resting rhythm with respiratory sinus arrhythmia of ± `swing` (a share of the mean). */
+  const rhythm = (n: number, meanMs: number, swing = 0.05) =>
+    Array.from({ length: n }, (_, i) => meanMs + swing * meanMs * Math.sin((2 * Math.PI * i) / 4.5));
 
   it('extra beat: the first part is dropped, the next carries the sum', () => {
     const rrMs = rhythm(60, 1000);
@@ -317,6 +335,53 @@ describe('classification and correction of single artefacts', () => {
     const out = classifyBeats(rrMs);
     expect(out[30].kind).toBe('extra');
     expect(out[31].merged).toBe(true);
+  });
+
+  it('two short intervals that would merge into an interval off the rhythm are flagged, not merged', () => {
+    const rrMs = rhythm(60, 1000);
+    rrMs.splice(30, 1, 520, 780); // 1300 ms: 30 % above the local median
+    const out = classifyBeats(rrMs);
+    expect(out[30]).toMatchObject({ kind: 'short', merged: false });
+    expect(out[31]).toMatchObject({ kind: 'short', merged: false });
+    expect(out.some((b) => b.merged)).toBe(false);
+    expect(countChanged(out)).toBe(2);
+  });
+
+  it('a premature beat and its pause after an ordinary beat stay an ectopic pair (953, 469, 1242 ms)', () => {
+    // Intervals around a premature beat on a 22-hour Holter (PhysioNet NSR RR database, 1/128 s): the extra-beat rule
+    // used to merge 953 + 469 into 1422 ms, 35 % above the local median.
+    const holter = [1085.9375, 992.1875, 968.75, 1070.3125, 1125, 1054.6875, 953.125, 468.75, 1242.1875, 968.75];
+    const rrMs = [...rhythm(40, 1050), ...holter, ...rhythm(30, 950)];
+    const out = classifyBeats(rrMs);
+    const at = 46; // 953.125
+    expect(out[at].kind).toBe('normal');
+    expect(out[at + 1].kind).toBe('ectopic');
+    expect(out[at + 2].kind).toBe('ectopic');
+    expect(out.some((b) => b.merged || b.kind === 'extra')).toBe(false);
+    expect(countChanged(out)).toBe(2);
+  });
+
+  it('a long interval right after a premature one is its pause, not a missed beat', () => {
+    // Intervals from a congestive-heart-failure Holter (PhysioNet CHF RR database, 1/128 s): 406 ms premature, then
+    // 1102 ms, together about two ordinary intervals. The missed-beat rule used to split it into 2 × 551 ms.
+    const holter = [671.875, 656.25, 664.0625, 656.25, 679.6875, 687.5, 695.3125, 406.25, 1101.5625, 781.25, 765.625];
+    // Around it, a rhythm swinging ±10 % as that recording does (so Th2 sits at its ceiling, 0.2 × median).
+    const rrMs = [...rhythm(40, 670, 0.1), ...holter, ...rhythm(30, 770, 0.1)];
+    const out = classifyBeats(rrMs);
+    const at = 47; // 406.25
+    expect(out[at].kind).toBe('ectopic');
+    expect(out[at + 1].kind).toBe('ectopic');
+    expect(out.some((b) => b.kind === 'missed')).toBe(false);
+  });
+
+  it('a sudden rise in rate on a real Holter is not merged into an interval that never happened', () => {
+    // physionet_rr_healthy_000.txt around beat 37521: 1055 → 719, 695, 696 ms. The extra-beat rule used to merge
+    // 695 + 696 into 1391 ms, longer than any interval of the segment.
+    const rrMs = readRecording('physionet_rr_healthy_000.txt').slice(37400, 37700);
+    const out = classifyBeats(rrMs);
+    expect(out.some((b) => b.merged || b.kind === 'extra')).toBe(false);
+    const nn = out.flatMap((b) => b.nnMs);
+    expect(Math.max(...nn)).toBeLessThanOrEqual(Math.max(...rrMs));
   });
 
   it('missed beat above the range: split into equal parts', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAvailable, timeDomain } from '../../src/hrv/time-domain.js';
 import { readRrFile } from '../../src/io/rr-file.js';
-import { first5MinCount, referenceTolerance, TIME_DOMAIN_REFERENCE } from '../helpers/reference.js';
+import { first5MinCount, POINCARE_REFERENCE, referenceTolerance, TIME_DOMAIN_REFERENCE } from '../helpers/reference.js';
 
 function expectClose(actual: number | null, printed: string, label: string) {
   expect(actual, label).not.toBeNull();
@@ -29,6 +29,42 @@ describe('time domain against REFERENCE.md (no correction)', () => {
   }
 });
 
+describe('Poincaré SD1 and SD2 against REFERENCE.md (sample variances, no correction)', () => {
+  for (const ref of POINCARE_REFERENCE) {
+    it(`${ref.file} ${ref.segment}`, async () => {
+      const { rrMs } = await readRrFile(`recordings/${ref.file}`);
+      const n = ref.segment === 'whole' ? rrMs.length : first5MinCount(rrMs);
+      expect(n).toBe(ref.beats);
+      const td = timeDomain(Array.from(rrMs).slice(0, n));
+      if (!isAvailable(td)) throw new Error(td.reason);
+      expectClose(td.sd1Ms, ref.sd1Ms, 'SD1');
+      expectClose(td.sd2Ms, ref.sd2Ms, 'SD2');
+    });
+  }
+
+  it('SD1 is SDSD / √2 with SDSD the sample SD of the differences (two-pass, N − 1), to 1e-12', () => {
+    // A short series, where N and N − 1 differ most: 5 differences, so the two conventions differ by sqrt(5/4).
+    const rr = [812, 790.5, 845.25, 801, 799.5, 830];
+    const d = rr.slice(1).map((x, i) => x - rr[i]);
+    const mean = d.reduce((a, b) => a + b, 0) / d.length;
+    const sdsd = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / (d.length - 1));
+    const meanRr = rr.reduce((a, b) => a + b, 0) / rr.length;
+    const sdnn = Math.sqrt(rr.reduce((a, x) => a + (x - meanRr) ** 2, 0) / (rr.length - 1));
+    const td = timeDomain(rr);
+    if (!isAvailable(td)) throw new Error(td.reason);
+    expect(Math.abs((td.sd1Ms as number) / (sdsd / Math.SQRT2) - 1)).toBeLessThan(1e-12);
+    expect(Math.abs((td.sd2Ms as number) / Math.sqrt(2 * sdnn ** 2 - sdsd ** 2 / 2) - 1)).toBeLessThan(1e-12);
+  });
+
+  it('one successive difference has no sample variance: no SD1 or SD2, RMSSD still', () => {
+    const td = timeDomain([800, 850]);
+    if (!isAvailable(td)) throw new Error(td.reason);
+    expect(td.rmssdMs).toBe(50);
+    expect(td.sd1Ms).toBeNull();
+    expect(td.sd2Ms).toBeNull();
+  });
+});
+
 describe('time domain: analytic cases', () => {
   it('constant RR gives RMSSD 0, SDNN 0, pNN50 0 and no lnRMSSD', () => {
     const td = timeDomain(new Array(100).fill(857.421875));
@@ -40,13 +76,14 @@ describe('time domain: analytic cases', () => {
     expect(td.meanHrBpm).toBeCloseTo(60_000 / 857.421875, 12);
   });
 
-  it('alternating RR ±d gives RMSSD 2d, SD1 = 2d/√2 and pNN50 by the strict > 50 ms rule', () => {
+  it('alternating RR ±d gives RMSSD 2d, SD1 = 2d/√2 (sample variance of 200 differences) and pNN50 by > 50 ms', () => {
     const rr = Array.from({ length: 201 }, (_, i) => (i % 2 ? 1025 : 975));
     const td = timeDomain(rr);
     if (!isAvailable(td)) throw new Error(td.reason);
     expect(td.rmssdMs).toBeCloseTo(50, 12);
     expect(td.pnn50Pct).toBe(0); // |Δ| = 50 is not > 50
-    expect(td.sd1Ms).toBeCloseTo(50 / Math.SQRT2, 9);
+    // The 200 differences are ±50 with mean 0: sample variance 2500 · 200/199.
+    expect(td.sd1Ms).toBeCloseTo((50 / Math.SQRT2) * Math.sqrt(200 / 199), 9);
   });
 
   it('never takes a difference across an unlinked pair (gap or corrected beat)', () => {

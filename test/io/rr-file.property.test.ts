@@ -7,17 +7,20 @@ import { MAX_RR_MS } from '../../src/io/text.js';
 /** Any double a reader takes as an RR interval: positive, up to a day (MAX_RR_MS). */
 const positive = fc.double({ min: Number.MIN_VALUE, max: MAX_RR_MS, noNaN: true });
 
+/** Any positive doubles: read back with the unit said (`units: 'ms'`), since values like these have no unit to find. */
+const rrSeries = fc.array(positive, { minLength: 2, maxLength: 60 });
+
 /**
- * Any positive doubles, with one value ≥ 10 ms somewhere: a file of decimals all below 10 is read as seconds by
- * design (see unitByMagnitude), so that case is a documented limit, not a round-trip.
+ * What a recording holds: intervals of 300–2000 ms (any double), with up to a tenth of artefacts from 0.1 ms to a
+ * minute. Read back without a unit: decided from the median (see unitByMedian).
  */
-const rrSeries = fc
-  .tuple(fc.array(positive, { minLength: 1, maxLength: 60 }), fc.double({ min: 10, max: 1e6, noNaN: true }), fc.nat())
-  .map(([rest, big, at]) => {
-    const series = [...rest];
-    series.splice(at % (rest.length + 1), 0, big);
-    return series;
-  });
+const recordingSeries = fc.array(
+  fc.oneof(
+    { weight: 9, arbitrary: fc.double({ min: 300, max: 2000, noNaN: true }) },
+    { weight: 1, arbitrary: fc.double({ min: 0.1, max: 60_000, noNaN: true }) },
+  ),
+  { minLength: 2, maxLength: 60 },
+);
 
 const beatSeries = fc
   .record({
@@ -47,10 +50,10 @@ const meta = fc.dictionary(
 );
 
 describe('writers round-trip exactly', () => {
-  it('plain RR text', () => {
+  it('plain RR text, any positive doubles, read back as ms', () => {
     fc.assert(
       fc.property(rrSeries, (rrMs) => {
-        const back = parseRrText(formatRrText(rrMs), 'p.txt');
+        const back = parseRrText(formatRrText(rrMs), 'p.txt', { units: 'ms' });
         expect(back.format).toBe('rr-text');
         expect(Array.from(back.rrMs)).toEqual(rrMs);
       }),
@@ -58,11 +61,24 @@ describe('writers round-trip exactly', () => {
     );
   });
 
-  it('plain RR text, integers of any size up to a day (no decimals, so always ms)', () => {
+  it('plain RR text, integers of any size up to a day, read back as ms', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: MAX_RR_MS }), { minLength: 2, maxLength: 60 }), (rrMs) => {
-        expect(Array.from(parseRrText(formatRrText(rrMs), 'p.txt').rrMs)).toEqual(rrMs);
+        expect(Array.from(parseRrText(formatRrText(rrMs), 'p.txt', { units: 'ms' }).rrMs)).toEqual(rrMs);
       }),
+    );
+  });
+
+  it('plain RR text of a recording reads back exactly without a unit (ms from the median, any artefacts)', () => {
+    fc.assert(
+      fc.property(recordingSeries, (rrMs) => {
+        // More than half artefacts leaves no rhythm to decide the unit by: that is refused, not guessed.
+        fc.pre(rrMs.filter((v) => v >= 300 && v <= 2000).length > rrMs.length / 2);
+        const back = parseRrText(formatRrText(rrMs), 'p.txt');
+        expect(back.meta).toMatchObject({ unit: 'ms', unitSource: 'magnitude' });
+        expect(Array.from(back.rrMs)).toEqual(rrMs);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -245,8 +245,15 @@ describe('plain RR text layouts', () => {
     expect(rec.meta).toMatchObject({ unit: 's', unitSource: 'magnitude' });
   });
 
-  it('integers stay ms even when small (an artefact, not seconds)', () => {
-    expect(Array.from(parseRrText('8\n9\n', 'x.txt').rrMs)).toEqual([8, 9]);
+  it('values that give no human heart rhythm in the unit their median suggests are refused, saying why', () => {
+    // Median 8.5 → seconds → a typical RR of 8500 ms; read as ms it would be 8.5 ms. Either way no heartbeat.
+    const error = rrError(() => parseRrText('8\n9\n', 'x.txt'));
+    expectError(error, 'RR_FILE_UNIT', 'x.txt', undefined);
+    expect(error.message).toContain('read as seconds');
+    expect(error.message).toContain('8500 ms (7.06 bpm)');
+    expect(error.message).toContain('--units ms');
+    // The user's word is taken as it is.
+    expect(Array.from(parseRrText('8\n9\n', 'x.txt', { units: 'ms' }).rrMs)).toEqual([8, 9]);
   });
 
   it('Kubios "Type 2": time and RR in ms, time from 0', () => {
@@ -285,6 +292,111 @@ describe('plain RR text layouts', () => {
   it('implausible but positive values are kept for the artefact layer', () => {
     expect(Array.from(parseRrText('150\n4000\n812\n', 'x.txt').rrMs)).toEqual([150, 4000, 812]);
   });
+});
+
+describe('units decided by the data, not by one value', () => {
+  /** recordings/ values (integer ms) as seconds, the way a seconds export writes them. */
+  const seconds = (ms: number) => ms / 1000;
+
+  it('PhysioNet rr_secs: seconds with a time offset on the first line, which is left out', async () => {
+    const file = fixture('synthetic/physionet_rr_secs_with_offset.txt');
+    const rec = await readRrFile(file);
+    expect(rec.format).toBe('rr-text');
+    expect(rec.meta).toMatchObject({ unit: 's', unitSource: 'magnitude', leadingOffsetS: '225.79687500' });
+    expect(rec.meta.leadingOffsetLine).toBe('1');
+    // 300 intervals: recordings/physionet_rr_healthy_000.txt beats 37401–37700, in ms again, exactly.
+    expect(Array.from(rec.rrMs)).toEqual((await plainValues('physionet_rr_healthy_000.txt')).slice(37400, 37700));
+    // Read as ms (the old rule: one value ≥ 10), the mean RR was 1.8 ms: 33 000 bpm.
+    const meanMs = sum(rec.rrMs) / rec.rrMs.length;
+    expect(meanMs).toBeGreaterThan(900);
+    expect(meanMs).toBeLessThan(1200);
+  });
+
+  it('a CHF-style first line below 10 s is an offset too (5.867 s before beats of 0.76 s)', () => {
+    const rec = parseRrText('5.86718750\n0.75781250\n0.78906250\n0.76562500\n0.73437500\n', 'chf.txt');
+    expect(Array.from(rec.rrMs)).toEqual([757.8125, 789.0625, 765.625, 734.375]);
+    expect(rec.meta.leadingOffsetS).toBe('5.86718750');
+  });
+
+  it('seconds with a header and a 12.48 s gap: still seconds, the gap kept for the artefact layer', async () => {
+    const rec = await readRrFile(fixture('synthetic/rr_seconds_header_gap.txt'));
+    expect(rec.format).toBe('rr-csv');
+    expect(rec.meta).toMatchObject({ rrColumn: 'RR', unit: 's', unitSource: 'magnitude' });
+    const expected = (await plainValues('bartels_test_real_rri.txt')).slice(0, 120);
+    expected.splice(60, 0, 12_480);
+    expect(Array.from(rec.rrMs)).toEqual(expected);
+  });
+
+  it('ms with one outlier of 10 240 ms (Elite HRV raw layout): ms, every value kept', async () => {
+    const rec = await readRrFile(fixture('synthetic/2019-03-02 07-15-00.txt'));
+    expect(rec.meta).toMatchObject({ unit: 'ms', unitSource: 'magnitude' });
+    const expected = (await plainValues('bartels_rest_rri.txt')).slice(0, 120);
+    expected.splice(60, 0, 10_240);
+    expect(Array.from(rec.rrMs)).toEqual(expected);
+    expect(rec.meta.leadingOffsetS).toBeUndefined();
+  });
+
+  it('a long first value in a short ms file stays: offsets are recognised only in seconds', () => {
+    const rec = parseRrText('10240\n812\n790\n805\n', 'x.txt');
+    expect(Array.from(rec.rrMs)).toEqual([10_240, 812, 790, 805]);
+  });
+
+  it('a ms file with a few glitches below 10 stays ms', () => {
+    const values = [812, 0.5, 790, 805, 3, 830];
+    expect(Array.from(parseRrText(values.join('\n'), 'x.txt').rrMs)).toEqual(values);
+  });
+
+  it('a column of beat times (only increasing) is refused as such, not read as intervals', () => {
+    const times: number[] = [];
+    let t = 0.352;
+    for (let i = 0; i < 400; i++) {
+      times.push(Number(t.toFixed(3)));
+      t += 0.7 + 0.1 * Math.sin(i);
+    }
+    const error = rrError(() => parseRrText(times.join('\n'), 'beats.txt'));
+    expectError(error, 'RR_FILE_UNIT', 'beats.txt', undefined);
+    expect(error.message).toContain('beat times');
+  });
+
+  it('--units s reads a seconds file whose median would say ms; a file naming its unit must agree', () => {
+    // One value per line in seconds, but mostly gaps: the median says ms, a typical RR of 12 ms.
+    const text = ['0.8', '12', '14', '11', '0.9'].join('\n');
+    expect(rrError(() => parseRrText(text, 'x.txt')).code).toBe('RR_FILE_UNIT');
+    expect(Array.from(parseRrText(text, 'x.txt', { units: 's' }).rrMs)).toEqual([800, 12_000, 14_000, 11_000, 900]);
+    expect(parseRrText(text, 'x.txt', { units: 's' }).meta.unitSource).toBe('option');
+    expectError(
+      rrError(() => parseRrText('rr_ms\n812\n790\n', 'x.csv', { units: 's' })),
+      'RR_FILE_UNIT',
+      'x.csv',
+      1,
+    );
+    expect(Array.from(parseRrText('rr_ms\n812\n790\n', 'x.csv', { units: 'ms' }).rrMs)).toEqual([812, 790]);
+  });
+
+  it('--units on a format with its own unit (Polar HRM) is refused', async () => {
+    const file = fixture('polar-hrm/rhenanbartels-hrv_noisy_rri.hrm');
+    expectError(await rrErrorAsync(readRrFile(file, { units: 's' })), 'RR_FILE_UNIT', file, undefined);
+    expect((await readRrFile(file, { units: 'ms' })).rrMs.length).toBe(3581);
+  });
+
+  it.each([
+    ['Polar Flow seconds, two columns', 'synthetic/rr-Doe_Jane_2017-08-03_08-28-50.txt', 's'],
+    ['Kubios-style ms with 3 decimals', 'kubios/PGomes92-kubios_SampleExport.txt', 'ms'],
+    ['Welltory ms on one line', 'welltory/welltory-ppg-dataset_subject_01_RR.txt', 'ms'],
+    ['Elite HRV raw ms', 'synthetic/2017-07-19 07-50-42.txt', 'ms'],
+  ])('%s: the same unit as before', async (_label, name, unit) => {
+    expect((await readRrFile(fixture(name))).meta.unit).toBe(unit);
+  });
+
+  it.each(['bartels_rest_rri.txt', 'pyhrv_nni_short_5min.txt'])(
+    '%s as seconds (one value per line) reads back the same ms',
+    async (name) => {
+      const ms = await plainValues(name);
+      const rec = parseRrText(ms.map((v) => String(seconds(v))).join('\n'), 's.txt');
+      expect(rec.meta.unit).toBe('s');
+      expect(Array.from(rec.rrMs)).toEqual(ms);
+    },
+  );
 });
 
 describe('CSV with a header', () => {
