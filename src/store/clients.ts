@@ -211,38 +211,62 @@ export interface ReadingsAdded {
  * key is a hash of its time and its RR) is skipped and counted as a duplicate.
  */
 export function addReadings(store: SessionStore, clientId: number, readings: readonly NewReading[]): ReadingsAdded {
-  const importedAt = new Date().toISOString();
   return store.withConnection(`adding ${readings.length} readings to client ${clientId}`, (db, s) =>
     db
       .transaction((): ReadingsAdded => {
         requireClient(store, s.clientGet.get(clientId), clientId);
-        const ids: number[] = [];
-        let duplicates = 0;
-        for (const r of readings) {
-          const rr = Array.from(r.rrMs);
-          const info = s.readingInsert.run(
-            clientId,
-            r.at,
-            r.kind,
-            r.source,
-            r.tags,
-            JSON.stringify(rr),
-            rr.length,
-            r.rmssdMs,
-            r.lnRmssd,
-            r.meanHrBpm,
-            r.correctedPct,
-            r.reason,
-            readingKey(r.at, rr),
-            importedAt,
-          );
-          if (info.changes === 0) duplicates++;
-          else ids.push(Number(info.lastInsertRowid));
-        }
-        return { added: ids.length, duplicates, ids };
+        return insertReadings(s, clientId, readings);
       })
       .immediate(),
   );
+}
+
+/**
+ * Adds readings to the record of the client of this name, creating the client when there is none, in one
+ * transaction: the client is not created when the readings cannot be stored.
+ */
+export function addReadingsByName(
+  store: SessionStore,
+  name: string,
+  readings: readonly NewReading[],
+): ReadingsAdded & { client: StoredClient; created: boolean } {
+  return store.withConnection(`adding ${readings.length} readings to a client`, (db, s) =>
+    db
+      .transaction(() => {
+        const found = s.clientByName.get(name);
+        const client = found ?? insertClient(store, s, name, '');
+        return { client, created: found === undefined, ...insertReadings(s, client.id, readings) };
+      })
+      .immediate(),
+  );
+}
+
+function insertReadings(s: Statements, clientId: number, readings: readonly NewReading[]): ReadingsAdded {
+  const importedAt = new Date().toISOString();
+  const ids: number[] = [];
+  let duplicates = 0;
+  for (const r of readings) {
+    const rr = Array.from(r.rrMs);
+    const info = s.readingInsert.run(
+      clientId,
+      r.at,
+      r.kind,
+      r.source,
+      r.tags,
+      JSON.stringify(rr),
+      rr.length,
+      r.rmssdMs,
+      r.lnRmssd,
+      r.meanHrBpm,
+      r.correctedPct,
+      r.reason,
+      readingKey(r.at, rr),
+      importedAt,
+    );
+    if (info.changes === 0) duplicates++;
+    else ids.push(Number(info.lastInsertRowid));
+  }
+  return { added: ids.length, duplicates, ids };
 }
 
 /** A reading's identity: its local time and its RR values. */
