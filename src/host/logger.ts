@@ -45,11 +45,14 @@ export interface LogOptions {
   readonly level?: string;
   /** log to this file, rotated by size, instead of stdout */
   readonly file?: string;
+  /** the size at which the file is rotated (default LOG_FILE_ROTATE_SIZE; rotating-file-stream's notation: 10M, 300K) */
+  readonly fileRotateSize?: string;
 }
 
 export function createDaemonLog(options: LogOptions = {}): DaemonLog {
   const level = options.level ?? process.env.TABLESIDE_LOG_LEVEL ?? 'info';
-  const output = options.file === undefined ? stdout() : logFile(options.file, options.file);
+  const output =
+    options.file === undefined ? stdout() : logFile(options.file, options.fileRotateSize ?? LOG_FILE_ROTATE_SIZE);
   output.goLive();
   const pretty =
     options.file === undefined && process.stdout.isTTY === true
@@ -71,7 +74,7 @@ export function createDaemonLog(options: LogOptions = {}): DaemonLog {
 }
 
 /** The log file, checked now (a path that cannot be written stops the start, naming it), written asynchronously. */
-function logFile(path: string, shown: string): Output {
+function logFile(path: string, rotateSize: string): Output {
   const absolute = resolve(path);
   try {
     mkdirSync(dirname(absolute), { recursive: true });
@@ -79,9 +82,9 @@ function logFile(path: string, shown: string): Output {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new Error(
-      `--log-file ${shown} cannot be written (${e.code ?? e.message}): pass a file in a folder you can write to`,
+      `--log-file ${path} cannot be written (${e.code ?? e.message}): pass a file in a folder you can write to`,
     );
   }
-  const stream = createStream(absolute, { size: LOG_FILE_ROTATE_SIZE, rotate: LOG_FILE_KEEP });
-  return new Output(`log file ${shown}`, stream);
+  const stream = createStream(absolute, { size: rotateSize, rotate: LOG_FILE_KEEP });
+  return new Output(`log file ${path}`, stream);
 }
