@@ -1,5 +1,6 @@
 /** `tableside analyze FILE`: the metrics of a recording or a segment, or the live engine's output beat by beat. */
-import type { Writable } from 'node:stream';
+
+import { type Output, stdout } from '../host/output.js';
 import { type Analysis, analyze } from '../hrv/analyze.js';
 import { type LiveMetrics, ROLLING_DEFAULTS, RollingEngine } from '../hrv/rolling.js';
 import { METHOD_B } from '../hrv/spectrum.js';
@@ -21,7 +22,10 @@ export interface AnalyzeCommandOptions {
 /** Inputs longer than this get a progress bar (when stderr is a terminal). */
 const PROGRESS_MIN_BEATS = 20_000;
 
-export async function analyzeCommand(file: string, opts: AnalyzeCommandOptions, out: Writable = process.stdout) {
+/** Where the output goes: stdout (host/output.ts), whose reader may go away (`| head`): then writing stops. */
+type Out = Pick<Output, 'write' | 'ready' | 'closed'>;
+
+export async function analyzeCommand(file: string, opts: AnalyzeCommandOptions, out: Out = stdout()) {
   const recording = await readRrFile(file, { units: opts.units });
   const spectrum = { ...METHOD_B, interpolation: opts.interpolation };
   if (opts.rolling) {
@@ -69,7 +73,7 @@ async function writeRolling(
   rrMs: ArrayLike<number>,
   gapBefore: ArrayLike<boolean | number> | undefined,
   opts: AnalyzeCommandOptions,
-  out: Writable,
+  out: Out,
 ) {
   const engine = new RollingEngine({
     ...ROLLING_DEFAULTS,
@@ -82,8 +86,9 @@ async function writeRolling(
   let chunk: string[] = [];
   const flush = async () => {
     if (chunk.length === 0) return;
-    if (!out.write(chunk.join(''))) await new Promise((resolve) => out.once('drain', resolve));
+    out.write(chunk.join(''));
     chunk = [];
+    await out.ready();
   };
   if (opts.format === 'csv') chunk.push(CSV_HEADER);
   let tS = 0;
@@ -93,6 +98,8 @@ async function writeRolling(
     for (const m of engine.push(rrMs[i], tS, Boolean(gapBefore?.[i]))) chunk.push(line(m));
     if (chunk.length >= CHUNK_LINES) {
       await flush();
+      // The reader has gone (`| head`): the rest would be computed for nobody.
+      if (out.closed) break;
       progress.update(i);
     }
   }

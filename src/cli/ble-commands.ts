@@ -8,7 +8,8 @@ import { bluetoothSetupHelp } from '../ble/strap-words.js';
 import { CLIENT_STREAM } from '../daemon/stream.js';
 import type { HeartRateSource } from '../domain/source.js';
 import { configPath, defaultConfigDir, type RememberedStrap, readConfig, writeConfig } from '../host/config.js';
-import { createLogger } from '../host/logger.js';
+import { createDaemonLog } from '../host/logger.js';
+import { CLOSED_PIPE_EXIT_CODE, stderr, stdout } from '../host/output.js';
 import { type ServeOptions, serve } from './daemon-command.js';
 
 /** The stream of a second strap worn by the therapist. */
@@ -27,6 +28,7 @@ export interface StartOptions {
   readonly tls?: boolean;
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  readonly logFile?: string;
 }
 
 /** Which strap to look for: the one asked for, else the one remembered, else any. */
@@ -43,7 +45,8 @@ export function chooseStrap(
 }
 
 export async function startCommand(opts: StartOptions): Promise<void> {
-  const log = createLogger();
+  const daemonLog = createDaemonLog(opts.logFile === undefined ? {} : { file: opts.logFile });
+  const { log } = daemonLog;
   const configDir = defaultConfigDir();
   const { config, problem } = readConfig(configDir);
   if (problem !== undefined) log.warn({ problem }, 'settings file ignored');
@@ -127,7 +130,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
       scan: (seconds) => scanStraps({ durationMs: seconds * 1000, log: log.child({ module: 'ble', stream: 'scan' }) }),
     },
   };
-  await serve(source, serveOptions, log);
+  await serve(source, serveOptions, daemonLog);
   say(lookingForText(choice, config.lastStrap));
   if (therapistDevice !== null) {
     say(
@@ -166,7 +169,7 @@ function adapterProblemText(reason: string, then?: string): string {
 }
 
 function say(text: string): void {
-  process.stdout.write(`${text}\n`);
+  stdout().write(`${text}\n`);
 }
 
 // ── tableside scan ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -183,21 +186,23 @@ export async function scanCommand(opts: ScanOptions): Promise<void> {
   const log = {
     debug() {},
     info() {},
-    warn: (obj: object, msg: string) => process.stderr.write(`tableside: ${msg} ${describe(obj)}\n`),
-    error: (obj: object, msg: string) => process.stderr.write(`tableside: ${msg} ${describe(obj)}\n`),
+    warn: (obj: object, msg: string) => stderr().write(`tableside: ${msg} ${describe(obj)}\n`),
+    error: (obj: object, msg: string) => stderr().write(`tableside: ${msg} ${describe(obj)}\n`),
   };
-  if (!opts.json) process.stderr.write(`Scanning for heart-rate straps for ${opts.seconds} s…\n`);
+  if (!opts.json) stderr().write(`Scanning for heart-rate straps for ${opts.seconds} s…\n`);
   let code = 0;
   try {
     const straps = await scanStraps({ durationMs: opts.seconds * 1000, readBattery: opts.battery, log });
-    process.stdout.write(opts.json ? `${JSON.stringify(straps)}\n` : strapTable(straps));
+    stdout().write(opts.json ? `${JSON.stringify(straps)}\n` : strapTable(straps));
   } catch (err) {
     if (!(err instanceof BluetoothUnavailableError)) throw err;
-    process.stderr.write(`${adapterProblemText(err.message)}\n`);
+    stderr().write(`${adapterProblemText(err.message)}\n`);
     code = 1;
   }
-  // noble keeps a timer running for ever once loaded (ble.md §3.4): exit once the output is written.
-  process.stdout.write('', () => process.exit(code));
+  // noble keeps a timer running for ever once loaded (ble.md §3.4): exit once the output is written (or its reader
+  // has gone: then with 141, as any command whose stdout was closed).
+  await Promise.all([stdout().flush(Number.POSITIVE_INFINITY), stderr().flush(Number.POSITIVE_INFINITY)]);
+  process.exit(stdout().closed && code === 0 ? CLOSED_PIPE_EXIT_CODE : code);
 }
 
 export function strapTable(straps: readonly FoundStrap[]): string {

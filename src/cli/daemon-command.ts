@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { Daemon, type StreamSpec } from '../daemon/daemon.js';
 import { type BluetoothChoices, SourceCatalog } from '../daemon/source-catalog.js';
 import type { HeartRateSource } from '../domain/source.js';
-import { createLogger } from '../host/logger.js';
+import { createDaemonLog, type DaemonLog } from '../host/logger.js';
+import { stdout } from '../host/output.js';
 import { defaultDbPath } from '../host/paths.js';
 import { withoutToken } from '../server/access.js';
 import { buildApp } from '../server/app.js';
@@ -30,7 +31,12 @@ export interface ServeOptions {
   /** serve HTTPS with this certificate and key (PEM files) */
   tlsCert?: string;
   tlsKey?: string;
+  /** log to this file, rotated by size, instead of stdout */
+  logFile?: string;
 }
+
+/** How long a stopping daemon waits for its last lines to be read before it exits anyway. */
+const STOP_FLUSH_MS = 1000;
 
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 /** The recordings shipped with tableside: what the view offers to replay. */
@@ -59,7 +65,7 @@ function openStore(dbPath: string, log: Logger): { store: SessionStore; unavaila
   } catch (err) {
     if (!(err instanceof StoreError) || !LIVE_WITHOUT.has(err.code)) throw err;
     log.error({ err }, 'the session database cannot be used: the live view runs, nothing is recorded');
-    process.stdout.write(
+    stdout().write(
       `\ntableside: NOT RECORDING. ${err.message}\n` +
         '  The live view runs, but nothing is stored until this is fixed and tableside restarted.\n' +
         '  A damaged database: `tableside restore BACKUP --db FILE`, or move the file away to start a new one.\n',
@@ -68,8 +74,16 @@ function openStore(dbPath: string, log: Logger): { store: SessionStore; unavaila
   }
 }
 
-/** Runs until SIGINT/SIGTERM or, with `exitWhenSourceEnds`, until the source ends. */
-export async function serve(source: HeartRateSource, options: ServeOptions, log: Logger = createLogger()) {
+/**
+ * Runs until SIGINT/SIGTERM or, with `exitWhenSourceEnds`, until the source ends. Nothing here waits on stdout or the
+ * log (host/output.ts): a reader that stalls or goes away never holds up beats, recording, viewers or a stop.
+ */
+export async function serve(
+  source: HeartRateSource,
+  options: ServeOptions,
+  daemonLog: DaemonLog = createDaemonLog(options.logFile === undefined ? {} : { file: options.logFile }),
+) {
+  const { log } = daemonLog;
   // The token and the certificate first: a problem with either stops the start before anything is opened.
   const reach = await prepareReach(options);
   const dbPath = options.db ?? defaultDbPath();
@@ -93,6 +107,7 @@ export async function serve(source: HeartRateSource, options: ServeOptions, log:
     log,
     webRoot: WEB_ROOT,
     catalog,
+    logs: daemonLog.state,
     access: reach.access,
     ...(reach.https === undefined ? {} : { https: reach.https }),
   });
@@ -121,7 +136,13 @@ export async function serve(source: HeartRateSource, options: ServeOptions, log:
     { url, db: dbPath, source: source.label, token: reach.token !== undefined, tls: reach.tls !== undefined },
     'tableside is running',
   );
-  process.stdout.write(shown.text);
+  stdout().write(shown.text);
+  stdout().whenClosed((reason) =>
+    log.warn(
+      { reason },
+      'stdout was closed: tableside goes on running, recording and serving, and writes nothing there',
+    ),
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -134,6 +155,8 @@ export async function serve(source: HeartRateSource, options: ServeOptions, log:
     daemon.stop();
     await app.close();
     store.close();
+    // The last lines get a moment to be read, never more: a reader that stalls does not hold up the stop.
+    await Promise.all([daemonLog.flush(STOP_FLUSH_MS), stdout().flush(STOP_FLUSH_MS)]);
     // Exit explicitly: the Bluetooth library keeps a timer running for ever (ble.md §3.4).
     process.exit(0);
   };

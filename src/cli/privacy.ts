@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { stdout } from '../host/output.js';
 import { defaultDbPath } from '../host/paths.js';
 import { backupTo, deleteSession, isInUse, purgeClient, restoreBackup } from '../store/admin.js';
 import { SessionStore } from '../store/session-store.js';
@@ -163,5 +164,5 @@ function megabytes(bytes: number): string {
 }
 
 function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+  stdout().write(`${line}\n`);
 }

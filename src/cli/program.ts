@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { READING_KINDS } from '../domain/kinds.js';
+import { liveOutput, stderr, stdout } from '../host/output.js';
 import { EXPORT_FORMATS } from '../io/session-export.js';
 import type { Speed } from '../sources/pacing.js';
 import { loadReplaySource } from '../sources/replay.js';
@@ -25,7 +26,9 @@ export function buildCli(): Command {
   const program = new Command('tableside')
     .description('Live heart-rate-variability monitor for bodywork: strap → live screen → local session record.')
     .version(packageVersion())
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Help, version and usage errors go through the same outputs as everything else (host/output.ts).
+    .configureOutput({ writeOut: (text) => stdout().write(text), writeErr: (text) => stderr().write(text) });
 
   program
     .command('analyze')
@@ -276,9 +279,12 @@ function port(value: string): number {
   return n;
 }
 
-/** A command that runs the daemon and serves the view: with the options every such command takes. */
+/**
+ * A command that runs the daemon and serves the view: with the options every such command takes, and its output
+ * live from the start (host/output.ts): nothing it writes ever waits for a reader.
+ */
 function daemonCommand(program: Command, name: string): Command {
-  const command = program.command(name);
+  const command = program.command(name).hook('preAction', () => liveOutput());
   for (const option of [
     serveOptions.port(),
     serveOptions.host(),
@@ -286,6 +292,7 @@ function daemonCommand(program: Command, name: string): Command {
     serveOptions.tlsCert(),
     serveOptions.tlsKey(),
     serveOptions.db(),
+    serveOptions.logFile(),
   ]) {
     command.addOption(option);
   }
@@ -312,6 +319,8 @@ const serveOptions = {
   tlsCert: () => new Option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key'),
   tlsKey: () => new Option('--tls-key <file>', 'the private key (PEM) of --tls-cert'),
   db: () => new Option('--db <file>', 'session database (default: tableside.db in your data directory)'),
+  logFile: () =>
+    new Option('--log-file <file>', 'write the log to this file, rotated by size, instead of stdout (PATH.1 … PATH.5)'),
 };
 
 export function packageVersion(): string {

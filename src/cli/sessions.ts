@@ -1,5 +1,6 @@
 /** `tableside sessions` and `tableside export`: read the session store. */
 import { writeFileSync } from 'node:fs';
+import { stdout } from '../host/output.js';
 import { defaultDbPath } from '../host/paths.js';
 import { type ExportFormat, exportSession, loadSessionRows } from '../io/session-export.js';
 import { SessionStore } from '../store/session-store.js';
@@ -19,18 +20,18 @@ export function sessionsCommand(opts: { db?: string; json?: boolean }) {
   withStore(opts.db, (store) => {
     const sessions = store.listSessions();
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify(sessions)}\n`);
+      stdout().write(`${JSON.stringify(sessions)}\n`);
       return;
     }
     if (sessions.length === 0) {
-      process.stdout.write('no sessions stored yet\n');
+      stdout().write('no sessions stored yet\n');
       return;
     }
-    process.stdout.write(
+    stdout().write(
       `${'id'.padStart(4)}  ${'started'.padEnd(20)}${'length'.padStart(9)}${'beats'.padStart(8)}  status       client\n`,
     );
     for (const s of sessions) {
-      process.stdout.write(
+      stdout().write(
         `${String(s.id).padStart(4)}  ${s.startedAt.slice(0, 19).replace('T', ' ').padEnd(20)}${clock(s.durationS).padStart(9)}` +
           `${String(s.beatCount).padStart(8)}  ${s.status.padEnd(12)} ${who(s)}\n`,
       );
@@ -49,6 +50,6 @@ export function exportCommand(id: number, opts: { db?: string; format: ExportFor
     if (!rows) throw new Error(`no session ${id} in ${store.path} (see tableside sessions)`);
     const { text } = exportSession(rows, opts.format);
     if (opts.out) writeFileSync(opts.out, text);
-    else process.stdout.write(text);
+    else stdout().write(text);
   });
 }

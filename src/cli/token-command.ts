@@ -6,6 +6,7 @@
 import { readOrCreateToken, rotateToken } from '../host/access-token.js';
 import { defaultConfigDir } from '../host/config.js';
 import { isLoopbackHost } from '../host/network.js';
+import { stdout } from '../host/output.js';
 import { pairingLines, viewUrls } from './pairing.js';
 
 export interface TokenOptions {
@@ -36,5 +37,5 @@ export function tokenCommand(opts: TokenOptions): void {
       'give this command the options the daemon was started with.',
     `  Scripts: Authorization: Bearer ${token}`,
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  stdout().write(`${lines.join('\n')}\n`);
 }

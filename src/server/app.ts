@@ -17,6 +17,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Daemon } from '../daemon/daemon.js';
 import type { SourceCatalog } from '../daemon/source-catalog.js';
+import type { LogsState } from '../host/logger.js';
 import { ownHostNames } from '../host/network.js';
 import type { SessionStore } from '../store/session-store.js';
 import { type AccessOptions, accessControl, requestForLog } from './access.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   readonly webRoot: string;
   /** reported by /api/health; default: package.json's */
   readonly version?: string;
+  /** where the daemon's log goes and whether it flows, for /api/health; without it `logs` is null there */
+  readonly logs?: () => LogsState;
   /** the sources a viewer may choose for a stream; without it, the streams keep their sources */
   readonly catalog?: SourceCatalog;
   /**
@@ -86,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     daemon: deps.daemon,
     store: deps.store,
     version: deps.version ?? packageVersion(),
+    ...(deps.logs === undefined ? {} : { logs: deps.logs }),
     ...(deps.catalog === undefined ? {} : { catalog: deps.catalog }),
   });
   clientRoutes(app, deps.store);

@@ -272,3 +272,39 @@ export const sessionChangeBody = {
 export interface SessionChangeBody {
   mainTechnique: string | null;
 }
+/**
+ * What `GET /api/health` answers. The daemon's parts (source, status, streams) are the shapes the WebSocket `hello`
+ * carries and are passed through as they are; `logs` is described here: where the daemon's log goes and whether it
+ * flows (null when the app was built without the daemon's log).
+ */
+export const healthResponse = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['ok', 'protocol', 'version', 'source', 'status', 'sessionId', 'recording', 'viewers', 'streams', 'logs'],
+  properties: {
+    ok: { type: 'boolean' },
+    protocol: { type: 'integer' },
+    version: { type: 'string' },
+    source: { type: 'object', additionalProperties: true },
+    status: { type: ['object', 'null'], additionalProperties: true },
+    sessionId: { type: ['integer', 'null'] },
+    recording: { type: 'boolean' },
+    viewers: { type: 'integer' },
+    streams: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    logs: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['destination', 'dropped', 'closed', 'waitingBytes'],
+      properties: {
+        /** stdout, or the file given with --log-file */
+        destination: { enum: ['stdout', 'file'] },
+        /** log lines dropped since the start because the reader did not take them */
+        dropped: { type: 'integer', minimum: 0 },
+        /** the destination went away (stdout's reader exited) or failed: nothing more is logged there */
+        closed: { type: 'boolean' },
+        /** bytes of log waiting for the reader now */
+        waitingBytes: { type: 'integer', minimum: 0 },
+      },
+    },
+  },
+} as const;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: prints speed and memory figures. Run from the project root (the script builds dist/ first).
- * `npm run bench -- soak load` runs only the parts named (engine, daemon, clients, ble, browser, soak, load).
+ * `npm run bench -- soak load` runs only the parts named (engine, daemon, clients, ble, browser, soak, load, logpipe).
  */
 import { bleBenchmarks } from './ble.js';
 import { browserBenchmarks } from './browser.js';
@@ -8,10 +8,11 @@ import { clientBenchmarks } from './clients.js';
 import { daemonBenchmarks } from './daemon.js';
 import { engineBenchmarks } from './engine.js';
 import { LOAD_SECONDS, LOAD_STRAPS, LOAD_VIEWERS_PER_STRAP, loadBenchmarks } from './load.js';
+import { logPipeBenchmarks } from './logpipe.js';
 import { printFigures } from './report.js';
 import { SOAK_HOURS, SOAK_SPEED, soakBenchmarks } from './soak.js';
 
-const PARTS = ['engine', 'daemon', 'clients', 'ble', 'browser', 'soak', 'load'] as const;
+const PARTS = ['engine', 'daemon', 'clients', 'ble', 'browser', 'soak', 'load', 'logpipe'] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((p) => !(PARTS as readonly string[]).includes(p));
 if (unknown.length > 0) {
@@ -42,5 +43,11 @@ if (run('load')) {
     `Load: ${LOAD_STRAPS} simulated straps and ${LOAD_STRAPS * LOAD_VIEWERS_PER_STRAP} viewers, real time, ` +
       `${LOAD_SECONDS} s`,
     await loadBenchmarks(),
+  );
+}
+if (run('logpipe')) {
+  printFigures(
+    'Log pipe: replay at 10× for 30 s, stdout on a pipe nobody reads, /api/health every 50 ms (each logging ~8 KB)',
+    await logPipeBenchmarks(),
   );
 }

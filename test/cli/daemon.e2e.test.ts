@@ -2,6 +2,7 @@
  * The daemon as a user runs it: the real CLI in its own process, a real SQLite file, a real WebSocket.
  * (`npm test` builds dist/ first; these tests run bin/tableside.js.)
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RollingEngine } from '../../src/hrv/rolling.js';
 import { readRrFile } from '../../src/io/rr-file.js';
@@ -59,6 +60,44 @@ describe('tableside replay (real process, real socket, real database)', () => {
   }, 60_000);
 
   // kill -9 at random moments, 20 times over, and what is stored after each restart: kill9.e2e.test.ts.
+  // stdout closed, never read or stalled: output-pipe.e2e.test.ts.
+
+  it('--log-file: the log goes to the file (stdout keeps the start message), /api/health says so', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const logFile = `${dir.path}/logs/tableside.log`;
+    const daemon = await startDaemon(
+      [
+        'replay',
+        'recordings/pyhrv_nni_short_5min.txt',
+        '--speed',
+        '10',
+        '--db',
+        `${dir.path}/t.db`,
+        '--log-file',
+        logFile,
+      ],
+      { TABLESIDE_LOG_LEVEL: 'info' },
+    );
+    cleanups.push(() => daemon.child.kill('SIGKILL'));
+    const health = (await (await fetch(`${daemon.url}api/health`)).json()) as { logs: unknown };
+    expect(health.logs).toMatchObject({ destination: 'file', dropped: 0, closed: false });
+    daemon.child.kill('SIGTERM');
+    expect(await exited(daemon.child)).toBe(0);
+
+    // stdout: the start message, and not one log line.
+    expect(daemon.output()).toContain('open http://127.0.0.1:');
+    expect(daemon.output()).not.toMatch(/"level":/);
+    // The file: JSON lines from the start to the stop, the health request among them.
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; req?: { url: string } });
+    expect(lines[0]?.msg).toBe('store migrated');
+    expect(lines.map((l) => l.msg)).toContain('tableside is running');
+    expect(lines.some((l) => l.req?.url === '/api/health')).toBe(true);
+    expect(lines.map((l) => l.msg)).toContain('shutting down');
+  });
 
   it('refuses a malformed file before starting, naming file and line', async () => {
     const dir = tempDir();

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Daemon } from '../../daemon/daemon.js';
 import type { SourceCatalog, SourceChoice } from '../../daemon/source-catalog.js';
+import type { LogsState } from '../../host/logger.js';
 import { exportSession, loadSessionRows, sessionSummary } from '../../io/session-export.js';
 import { deleteSession } from '../../store/admin.js';
 import { findOrCreateClient, getClient } from '../../store/clients.js';
@@ -17,6 +18,7 @@ import {
   type ExportQuery,
   endSessionBody,
   exportQuery,
+  healthResponse,
   idOf,
   type MarkerBody,
   type MarkerParams,
@@ -44,9 +46,11 @@ export interface ApiDeps {
   readonly version: string;
   /** the sources a viewer may choose; without it, streams keep the sources they started with */
   readonly catalog?: SourceCatalog;
+  /** where the daemon's log goes and whether it flows (host/logger.ts) */
+  readonly logs?: () => LogsState;
 }
 
-export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalog }: ApiDeps): void {
+export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalog, logs }: ApiDeps): void {
   const requireCatalog = (): SourceCatalog => {
     if (!catalog) throw new ApiError(409, 'SOURCE_FIXED', 'this tableside was started with a fixed source');
     return catalog;
@@ -57,7 +61,7 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalo
     return session;
   };
 
-  app.get('/api/health', async () => {
+  app.get('/api/health', { schema: { response: { 200: healthResponse } } }, async () => {
     return {
       ok: true,
       protocol: PROTOCOL.version,
@@ -68,6 +72,7 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalo
       recording: daemon.isRecording,
       viewers: daemon.viewerCount,
       streams: daemon.streams,
+      logs: logs?.() ?? null,
     };
   });
 
