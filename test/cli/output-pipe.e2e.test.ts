@@ -16,6 +16,7 @@
  */
 import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LINES_DROPPED_MESSAGE } from '../../src/host/logger.js';
@@ -23,6 +24,7 @@ import { LIVE_WAITING_MAX_BYTES } from '../../src/host/output.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { CLI, exited, openViewer, runCli, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { freePort, type OsPipe, osPipe } from '../helpers/os-pipe.js';
+import { reportReliability } from '../helpers/reliability.js';
 
 const RECORDING = 'recordings/bartels_rest_rri.txt';
 /** 963 s of beats in about 39 s. */
@@ -243,6 +245,25 @@ describe.concurrent('the daemon with its output on a pipe whose reader fails it'
         const { rrMs } = await readRrFile(RECORDING);
         const run = await runCase(reader);
         const { polled } = run;
+        reportReliability(`output-pipe:${reader}`, {
+          line:
+            `output pipe, ${reader}: ${polled.polls} health polls, answers p99 ${polled.ms.p99.toFixed(0)} / max ` +
+            `${polled.ms.max.toFixed(0)} ms, the daemon's own time p99 ${polled.daemonMs.p99.toFixed(1)} / max ` +
+            `${polled.daemonMs.max.toFixed(1)} ms (the rest: waiting for a CPU); log lines dropped ` +
+            `${run.logs.dropped}, closed ${run.logs.closed}; stopped in ${run.stopMs} ms (load average ` +
+            `${loadavg()[0].toFixed(1)})`,
+          command: 'npm run build && npx vitest run test/cli/output-pipe.e2e.test.ts',
+          figures: {
+            polls: polled.polls,
+            answerP99Ms: Math.round(polled.ms.p99),
+            answerMaxMs: Math.round(polled.ms.max),
+            daemonP99Ms: Number(polled.daemonMs.p99.toFixed(1)),
+            daemonMaxMs: Number(polled.daemonMs.max.toFixed(1)),
+            dropped: run.logs.dropped,
+            closed: run.logs.closed,
+            stopMs: run.stopMs,
+          },
+        });
         // Health answered all along, each answer within 100 ms of the daemon's own time (the machine may be busy with
         // other work: the time the daemon and the poller waited for a CPU is not the daemon's; a blocked daemon waits
         // for none, health-poller.mjs).
