@@ -20,6 +20,7 @@
 
 import type { HeartRateSource, SourceStatus } from '../domain/source.js';
 import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
+import { computeSessionValues } from '../io/client-record.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
 import type { ViewerHub } from '../viewers/hub.js';
@@ -151,7 +152,7 @@ export class Daemon {
   }
 
   /** Starts a new session (ending the current one) on every stream whose source has not ended. */
-  startSession(input: { clientLabel?: string; therapistNote?: string }): StoredSession {
+  startSession(input: { clientLabel?: string; therapistNote?: string; clientId?: number | null }): StoredSession {
     if (!this.started) throw new Error('the daemon is not started');
     const client = this.client;
     if (client.sourceEnded) {
@@ -169,6 +170,7 @@ export class Daemon {
       sourceKind: client.source.kind,
       sourceLabel: client.source.label,
       stream: CLIENT_STREAM,
+      clientId: input.clientId ?? null,
     });
     // A store that failed during an earlier session gets a new chance; a scratch store never counts as recording.
     this.recording = this.deps.recordingUnavailable === undefined;
@@ -204,11 +206,22 @@ export class Daemon {
       if (sessionId === undefined) continue;
       const done = stream.endRecording(status);
       if (stream === client) ended = done;
+      if (stream === client && done) this.storeSessionValues(done.id);
       stream.hub.broadcast(sessionEndedMessage(sessionId));
     }
     this.markerTwins = new Map();
     this.deps.log.info({ session: id }, 'session ended');
     return ended;
+  }
+
+  /** The values a client's timeline shows of the session, computed once from its beats and stored. */
+  private storeSessionValues(sessionId: number): void {
+    try {
+      computeSessionValues(this.deps.store, sessionId);
+    } catch (err) {
+      // The session is stored; its values are computed on first need instead.
+      this.deps.log.warn({ err, session: sessionId }, 'session values not stored: they are computed on first need');
+    }
   }
 
   setPhase(sessionId: number, kind: PhaseKind): StoredPhase {

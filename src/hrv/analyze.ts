@@ -44,6 +44,8 @@ export interface Analysis {
   readonly pnn50Pct: number | null;
   readonly sd1Ms: number | null;
   readonly sd2Ms: number | null;
+  /** successive differences between linked normal beats that RMSSD was computed from (0 without any) */
+  readonly nnDifferences: number;
   readonly vlfMs2: number | null;
   readonly lfMs2: number | null;
   readonly hfMs2: number | null;
@@ -176,6 +178,7 @@ export function analyze(
     pnn50Pct: vagal ? (time?.pnn50Pct ?? null) : null,
     sd1Ms: vagal ? (time?.sd1Ms ?? null) : null,
     sd2Ms: vagal ? (time?.sd2Ms ?? null) : null,
+    nnDifferences: time?.differences ?? 0,
     vlfMs2: vagal ? (freq?.vlfMs2 ?? null) : null,
     lfMs2: vagal ? (freq?.lfMs2 ?? null) : null,
     hfMs2: vagal ? (freq?.hfMs2 ?? null) : null,

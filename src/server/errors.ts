@@ -87,6 +87,7 @@ const STORE_WORDS: Record<StoreErrorCode, string> = {
   STORE_NOT_FOUND: 'not found',
   STORE_RECORDING: 'the session is still recording',
   STORE_ENDED: 'the session has ended',
+  STORE_NAME_TAKEN: 'a client of that name exists already (merge the two clients instead)',
   STORE_CLOSED: 'the session store is closed',
   STORE_FAILED: 'the session store failed',
 };
@@ -118,6 +119,7 @@ export function toErrorBody(err: unknown): ApiErrorBody {
     if (err.code === 'STORE_NOT_FOUND') return errorBody(404, 'SESSION_NOT_FOUND', 'no such session');
     if (err.code === 'STORE_ENDED') return errorBody(409, 'SESSION_ENDED', STORE_WORDS.STORE_ENDED);
     if (err.code === 'STORE_RECORDING') return errorBody(409, err.code, STORE_WORDS.STORE_RECORDING);
+    if (err.code === 'STORE_NAME_TAKEN') return errorBody(409, err.code, STORE_WORDS.STORE_NAME_TAKEN);
     return errorBody(503, err.code, STORE_WORDS[err.code]);
   }
   const fe = err as Partial<FastifyError>;

@@ -31,17 +31,27 @@ export function deleteSession(store: SessionStore, sessionId: number): boolean {
 }
 
 /**
- * Deletes every session whose client label is exactly `clientLabel`, with their companion streams and everything
- * stored with them, in one transaction: all of them or none. Refused (STORE_RECORDING, nothing deleted) while one
- * of them is recording. Deleted rows are overwritten with zeros (`secure_delete`) and the WAL is emptied.
+ * Deletes a client by name: the client of exactly this name with everything on their record (sessions with their
+ * companion streams, readings), and every other session whose label is exactly `clientLabel`, in one transaction:
+ * all of it or none. Refused (STORE_RECORDING, nothing deleted) while one of the sessions is recording. Deleted rows
+ * are overwritten with zeros (`secure_delete`) and the WAL is emptied.
  */
 export function purgeClient(store: SessionStore, clientLabel: string): PurgeResult {
   // The label stays out of the message: store errors reach the daemon's log.
   const removed = store.withConnection("deleting a client's sessions", (db, s) =>
     db
-      .transaction((): StoredSession[] => {
+      .transaction((): { sessions: StoredSession[]; readings: number } => {
+        const client = s.clientByName.get(clientLabel);
         const sessions = store.listSessions();
-        const ids = new Set(sessions.filter((x) => x.clientLabel === clientLabel).map((x) => x.id));
+        const ids = new Set(
+          sessions
+            .filter(
+              (x) =>
+                (client !== undefined && x.clientId === client.id) ||
+                (x.clientLabel === clientLabel && x.groupId === null),
+            )
+            .map((x) => x.id),
+        );
         // Companion streams go with their session (ON DELETE CASCADE): count and check them too.
         const doomed = sessions.filter((x) => ids.has(x.id) || (x.groupId !== null && ids.has(x.groupId)));
         const recording = doomed.filter((x) => x.status === 'recording').map((x) => x.id);
@@ -53,12 +63,21 @@ export function purgeClient(store: SessionStore, clientLabel: string): PurgeResu
           );
         }
         for (const id of ids) s.sessionDelete.run(id);
-        return doomed.sort((a, b) => a.id - b.id);
+        let readings = 0;
+        if (client) {
+          readings = s.readingsCount.get(client.id)?.n ?? 0;
+          s.clientDelete.run(client.id);
+        }
+        return { sessions: doomed.sort((a, b) => a.id - b.id), readings };
       })
       .immediate(),
   );
-  if (removed.length > 0) store.clearWal();
-  return { sessionIds: removed.map((x) => x.id), beats: removed.reduce((n, x) => n + x.beatCount, 0) };
+  if (removed.sessions.length > 0 || removed.readings > 0) store.clearWal();
+  return {
+    sessionIds: removed.sessions.map((x) => x.id),
+    beats: removed.sessions.reduce((n, x) => n + x.beatCount, 0),
+    readings: removed.readings,
+  };
 }
 
 /**
@@ -231,6 +250,8 @@ export interface PurgeResult {
   readonly sessionIds: readonly number[];
   /** the beats they held */
   readonly beats: number;
+  /** the readings on the client's record */
+  readonly readings: number;
 }
 
 export interface BackupResult {

@@ -21,6 +21,8 @@ export type StoreErrorCode =
   | 'STORE_NOT_FOUND'
   /** the session is still recording (end it first) */
   | 'STORE_RECORDING'
+  /** a client of that name exists already (rename or create) */
+  | 'STORE_NAME_TAKEN'
   /** the session has ended: its phases can no longer change */
   | 'STORE_ENDED'
   /** the store is not open (never opened, or closed) */

@@ -200,6 +200,7 @@ export class SessionStore {
         JSON.stringify(session.params),
         session.groupId ?? null,
         session.stream ?? 'client',
+        session.clientId ?? null,
       ),
     );
     if (!row) throw new StoreError('STORE_FAILED', this.path, 'creating a session returned no row.');
@@ -568,6 +569,7 @@ function toSession(r: SessionRow): StoredSession {
     durationS: r.lastBeatTS ?? 0,
     groupId: r.groupId,
     stream: r.stream,
+    clientId: r.clientId,
   };
 }
 

@@ -147,6 +147,68 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_group ON sessions (group_id);
     `,
   },
+  {
+    version: 3,
+    what: "clients as records: a client's sessions and readings, and each session's values for the client's timeline",
+    sql: `
+      -- A client: a name (or pseudonym) and a note. Names are unique: a command names the client by it.
+      CREATE TABLE clients (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+      ) STRICT;
+
+      -- Deleting a client deletes their sessions (and with them every row of the sessions).
+      ALTER TABLE sessions ADD COLUMN client_id INTEGER REFERENCES clients (id) ON DELETE CASCADE;
+      CREATE INDEX sessions_client ON sessions (client_id, started_at);
+
+      -- The sessions recorded so far belong to the client whose name is exactly their label (the client's stream
+      -- only: a therapist's stream goes with its session).
+      INSERT INTO clients (name, note, created_at)
+        SELECT client_label, '', min(started_at) FROM sessions
+        WHERE client_label <> '' AND group_id IS NULL GROUP BY client_label ORDER BY min(started_at), client_label;
+      UPDATE sessions SET client_id = (SELECT id FROM clients WHERE name = sessions.client_label)
+        WHERE client_label <> '' AND group_id IS NULL;
+
+      -- A reading: a short standardised recording on the client's record. \`at\` is local time as the reading was
+      -- taken ('YYYY-MM-DDTHH:MM:SS', no zone); its value is null when the reading fails the quality rules, and
+      -- \`reason\` says why. \`content_key\` (a hash of time and RR) makes importing the same reading twice a no-op.
+      CREATE TABLE readings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id INTEGER NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('morning', 'before', 'after', 'night', 'other')),
+        source TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '',
+        rr_json TEXT NOT NULL,
+        beats INTEGER NOT NULL,
+        rmssd_ms REAL,
+        ln_rmssd REAL,
+        mean_hr_bpm REAL,
+        corrected_pct REAL NOT NULL,
+        reason TEXT,
+        content_key TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        UNIQUE (client_id, content_key)
+      ) STRICT;
+      CREATE INDEX readings_client ON readings (client_id, at);
+
+      -- What a client's timeline shows of a session, computed once from its beats (when it ends, or on first need).
+      -- main_technique_set: the main technique was chosen by hand and stays as chosen.
+      CREATE TABLE session_values (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+        baseline_ln_rmssd REAL,
+        massage_shift_ln REAL,
+        recovery_shift_ln REAL,
+        massage_s REAL NOT NULL,
+        techniques_json TEXT NOT NULL,
+        main_technique TEXT,
+        main_technique_set INTEGER NOT NULL DEFAULT 0 CHECK (main_technique_set IN (0, 1)),
+        computed_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -169,6 +231,43 @@ export interface SessionRow {
   beatCount: number;
   groupId: number | null;
   stream: string;
+  clientId: number | null;
+}
+export interface ClientRow {
+  id: number;
+  name: string;
+  note: string;
+  createdAt: string;
+}
+export interface ClientListRow extends ClientRow {
+  sessions: number;
+  readings: number;
+  lastVisit: string | null;
+}
+export interface ReadingRow {
+  id: number;
+  clientId: number;
+  at: string;
+  kind: string;
+  source: string;
+  tags: string;
+  beats: number;
+  rmssdMs: number | null;
+  lnRmssd: number | null;
+  meanHrBpm: number | null;
+  correctedPct: number;
+  reason: string | null;
+  importedAt: string;
+}
+export interface SessionValuesRow {
+  sessionId: number;
+  baselineLnRmssd: number | null;
+  massageShiftLn: number | null;
+  recoveryShiftLn: number | null;
+  massageS: number;
+  techniquesJson: string;
+  mainTechnique: string | null;
+  mainTechniqueSet: number;
 }
 export interface SampleRow {
   seq: number;
@@ -226,7 +325,13 @@ export interface MarkerRow {
 const SESSION = `id, started_at AS startedAt, ended_at AS endedAt, status, client_label AS clientLabel,
   therapist_note AS therapistNote, source_kind AS sourceKind, source_label AS sourceLabel, device_name AS deviceName,
   device_id AS deviceId, params_json AS paramsJson, last_beat_t_s AS lastBeatTS, beat_count AS beatCount,
-  group_id AS groupId, stream`;
+  group_id AS groupId, stream, client_id AS clientId`;
+const CLIENT = 'id, name, note, created_at AS createdAt';
+const READING = `id, client_id AS clientId, at, kind, source, tags, beats, rmssd_ms AS rmssdMs, ln_rmssd AS lnRmssd,
+  mean_hr_bpm AS meanHrBpm, corrected_pct AS correctedPct, reason, imported_at AS importedAt`;
+const SESSION_VALUES = `session_id AS sessionId, baseline_ln_rmssd AS baselineLnRmssd,
+  massage_shift_ln AS massageShiftLn, recovery_shift_ln AS recoveryShiftLn, massage_s AS massageS,
+  techniques_json AS techniquesJson, main_technique AS mainTechnique, main_technique_set AS mainTechniqueSet`;
 const SAMPLE = `seq, source_time_ms AS sourceTimeMs, received_at_ms AS receivedAtMs, payload, rr_json AS rrJson, error`;
 const BEAT = 'seq, t_s AS tS, rr_ms AS rrMs, gap_before AS gapBefore, kind, flags';
 const GAP = 'from_s AS fromS, to_s AS toS, reason, received_at_ms AS receivedAtMs';
@@ -246,11 +351,129 @@ export function prepareStatements(db: Database) {
   const p = <P extends unknown[], R = unknown>(sql: string): Statement<P, R> => db.prepare<P, R>(sql);
   return {
     sessionInsert: p<
-      [string, string, string, string, string, string | null, string | null, string, number | null, string],
+      [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string | null,
+        string | null,
+        string,
+        number | null,
+        string,
+        number | null,
+      ],
       SessionRow
     >(
       `INSERT INTO sessions (started_at, client_label, therapist_note, source_kind, source_label, device_name,
-        device_id, params_json, group_id, stream) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${SESSION}`,
+        device_id, params_json, group_id, stream, client_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        RETURNING ${SESSION}`,
+    ),
+    sessionsOfClient: p<[clientId: number], SessionRow>(
+      `SELECT ${SESSION} FROM sessions WHERE client_id = ? ORDER BY started_at, id`,
+    ),
+    /** A client's sessions with their companion streams: what deleting the client deletes. */
+    sessionsOfClientWithStreams: p<[clientId: number, clientId: number], SessionRow>(
+      `SELECT ${SESSION} FROM sessions WHERE client_id = ?
+        OR group_id IN (SELECT id FROM sessions WHERE client_id = ?) ORDER BY id`,
+    ),
+    sessionsMoveClient: p<[toId: number, label: string, fromId: number], unknown>(
+      'UPDATE sessions SET client_id = ?, client_label = ? WHERE client_id = ?',
+    ),
+    /** A renamed client's sessions carry the new name as their label, companion streams too. */
+    sessionsRelabel: p<[label: string, clientId: number, clientId: number], unknown>(
+      `UPDATE sessions SET client_label = ? WHERE client_id = ?
+        OR group_id IN (SELECT id FROM sessions WHERE client_id = ?)`,
+    ),
+
+    clientInsert: p<[name: string, note: string, createdAt: string], ClientRow>(
+      `INSERT INTO clients (name, note, created_at) VALUES (?, ?, ?) RETURNING ${CLIENT}`,
+    ),
+    clientGet: p<[clientId: number], ClientRow>(`SELECT ${CLIENT} FROM clients WHERE id = ?`),
+    clientByName: p<[name: string], ClientRow>(`SELECT ${CLIENT} FROM clients WHERE name = ?`),
+    clientList: p<[], ClientListRow>(
+      `SELECT ${CLIENT},
+        (SELECT count(*) FROM sessions s WHERE s.client_id = clients.id) AS sessions,
+        (SELECT count(*) FROM readings r WHERE r.client_id = clients.id) AS readings,
+        (SELECT max(started_at) FROM sessions s WHERE s.client_id = clients.id) AS lastVisit
+        FROM clients ORDER BY name COLLATE NOCASE, id`,
+    ),
+    clientUpdate: p<[name: string, note: string, clientId: number], ClientRow>(
+      `UPDATE clients SET name = ?, note = ? WHERE id = ? RETURNING ${CLIENT}`,
+    ),
+    clientDelete: p<[clientId: number], unknown>('DELETE FROM clients WHERE id = ?'),
+
+    readingInsert: p<
+      [
+        clientId: number,
+        at: string,
+        kind: string,
+        source: string,
+        tags: string,
+        rrJson: string,
+        beats: number,
+        rmssdMs: number | null,
+        lnRmssd: number | null,
+        meanHrBpm: number | null,
+        correctedPct: number,
+        reason: string | null,
+        contentKey: string,
+        importedAt: string,
+      ],
+      unknown
+    >(
+      `INSERT INTO readings (client_id, at, kind, source, tags, rr_json, beats, rmssd_ms, ln_rmssd, mean_hr_bpm,
+        corrected_pct, reason, content_key, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (client_id, content_key) DO NOTHING`,
+    ),
+    readingsOfClient: p<[clientId: number], ReadingRow>(
+      `SELECT ${READING} FROM readings WHERE client_id = ? ORDER BY at, id`,
+    ),
+    readingRr: p<[readingId: number], { rrJson: string }>('SELECT rr_json AS rrJson FROM readings WHERE id = ?'),
+    readingGet: p<[readingId: number], ReadingRow>(`SELECT ${READING} FROM readings WHERE id = ?`),
+    readingDelete: p<[readingId: number], unknown>('DELETE FROM readings WHERE id = ?'),
+    /** Merging: a reading the target client has already (same key) is dropped, the others move. */
+    readingsDropDuplicates: p<[fromId: number, toId: number], unknown>(
+      `DELETE FROM readings WHERE client_id = ? AND content_key IN
+        (SELECT content_key FROM readings WHERE client_id = ?)`,
+    ),
+    readingsMove: p<[toId: number, fromId: number], unknown>('UPDATE readings SET client_id = ? WHERE client_id = ?'),
+    readingsCount: p<[clientId: number], { n: number; beats: number }>(
+      'SELECT count(*) AS n, coalesce(sum(beats), 0) AS beats FROM readings WHERE client_id = ?',
+    ),
+
+    sessionValuesGet: p<[sessionId: number], SessionValuesRow>(
+      `SELECT ${SESSION_VALUES} FROM session_values WHERE session_id = ?`,
+    ),
+    sessionValuesOfClient: p<[clientId: number], SessionValuesRow>(
+      `SELECT ${SESSION_VALUES} FROM session_values
+        WHERE session_id IN (SELECT id FROM sessions WHERE client_id = ?)`,
+    ),
+    /** Computed values replace computed ones; a main technique chosen by hand stays. */
+    sessionValuesPut: p<
+      [
+        sessionId: number,
+        baselineLnRmssd: number | null,
+        massageShiftLn: number | null,
+        recoveryShiftLn: number | null,
+        massageS: number,
+        techniquesJson: string,
+        mainTechnique: string | null,
+        computedAt: string,
+      ],
+      unknown
+    >(
+      `INSERT INTO session_values (session_id, baseline_ln_rmssd, massage_shift_ln, recovery_shift_ln, massage_s,
+        techniques_json, main_technique, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (session_id) DO UPDATE SET baseline_ln_rmssd = excluded.baseline_ln_rmssd,
+          massage_shift_ln = excluded.massage_shift_ln, recovery_shift_ln = excluded.recovery_shift_ln,
+          massage_s = excluded.massage_s, techniques_json = excluded.techniques_json,
+          main_technique = iif(main_technique_set = 1, main_technique, excluded.main_technique),
+          computed_at = excluded.computed_at`,
+    ),
+    sessionValuesSetMain: p<[mainTechnique: string | null, sessionId: number], unknown>(
+      'UPDATE session_values SET main_technique = ?, main_technique_set = 1 WHERE session_id = ?',
     ),
     sessionCompanions: p<Id, SessionRow>(`SELECT ${SESSION} FROM sessions WHERE group_id = ? ORDER BY id`),
     sessionGet: p<Id, SessionRow>(`SELECT ${SESSION} FROM sessions WHERE id = ?`),

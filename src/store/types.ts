@@ -4,13 +4,13 @@
  */
 
 import type { Beat } from '../domain/beats.js';
-import type { MarkerKind, PhaseKind } from '../domain/kinds.js';
+import type { MarkerKind, PhaseKind, ReadingKind } from '../domain/kinds.js';
 import type { MetricValues } from '../domain/metrics.js';
 import type { DeviceInfo, SourceKind, SourceState } from '../domain/source.js';
 import type { LiveQuality } from '../hrv/rolling.js';
 
 export type SessionStatus = 'recording' | 'ended' | 'interrupted';
-export type { MarkerKind, PhaseKind };
+export type { MarkerKind, PhaseKind, ReadingKind };
 
 export interface NewSession {
   readonly clientLabel: string;
@@ -25,6 +25,8 @@ export interface NewSession {
   readonly stream?: string;
   /** for a companion stream: the id of the session it was recorded with */
   readonly groupId?: number;
+  /** the client on whose record the session is (null or absent: none, e.g. a demo) */
+  readonly clientId?: number | null;
 }
 
 export interface StoredSession {
@@ -49,6 +51,8 @@ export interface StoredSession {
   readonly stream: string;
   /** a companion stream's session: the id of the session it was recorded with; null for the session itself */
   readonly groupId: number | null;
+  /** the client on whose record the session is; null for none (and for a companion stream) */
+  readonly clientId: number | null;
 }
 
 export interface StoredSample {
@@ -121,4 +125,75 @@ export interface StoredMarker {
 export interface TimeRange {
   readonly fromS?: number;
   readonly toS?: number;
+}
+
+export interface StoredClient {
+  readonly id: number;
+  /** a name or pseudonym: personal data, never logged */
+  readonly name: string;
+  /** personal data, never logged */
+  readonly note: string;
+  /** ISO 8601, UTC */
+  readonly createdAt: string;
+}
+
+/** A client in the list: how much is on their record. */
+export interface ClientListing extends StoredClient {
+  readonly sessions: number;
+  readonly readings: number;
+  /** the start of the latest session, ISO 8601 UTC; null without sessions */
+  readonly lastVisit: string | null;
+}
+
+/** A reading ready to store: its value computed already (src/hrv/reading.ts). */
+export interface NewReading {
+  /** local date-time as taken, 'YYYY-MM-DDTHH:MM:SS' */
+  readonly at: string;
+  readonly kind: ReadingKind;
+  /** where it came from: a file name, a file and line */
+  readonly source: string;
+  readonly tags: string;
+  readonly rrMs: ArrayLike<number>;
+  readonly rmssdMs: number | null;
+  readonly lnRmssd: number | null;
+  readonly meanHrBpm: number | null;
+  readonly correctedPct: number;
+  readonly reason: string | null;
+}
+
+export interface StoredReading {
+  readonly id: number;
+  readonly clientId: number;
+  /** local date-time as taken, 'YYYY-MM-DDTHH:MM:SS' */
+  readonly at: string;
+  readonly kind: ReadingKind;
+  readonly source: string;
+  readonly tags: string;
+  readonly beats: number;
+  readonly rmssdMs: number | null;
+  readonly lnRmssd: number | null;
+  readonly meanHrBpm: number | null;
+  readonly correctedPct: number;
+  /** why there is no value; null when there is one */
+  readonly reason: string | null;
+  /** ISO 8601, UTC */
+  readonly importedAt: string;
+}
+
+/** What a client's timeline shows of one session, stored so that a page load never recomputes it from beats. */
+export interface SessionValues {
+  readonly sessionId: number;
+  /** lnRMSSD of the first baseline phase; null without one (or without a value) */
+  readonly baselineLnRmssd: number | null;
+  /** the massage phase's shift against the baseline, ln units (the report's `lnRmssdDelta`) */
+  readonly massageShiftLn: number | null;
+  readonly recoveryShiftLn: number | null;
+  /** length of the massage phases, s */
+  readonly massageS: number;
+  /** techniques marked during the session, first occurrence order */
+  readonly techniques: readonly string[];
+  /** the technique whose markers cover most of the massage phase, or the one chosen by hand */
+  readonly mainTechnique: string | null;
+  /** true when `mainTechnique` was chosen by hand */
+  readonly mainTechniqueSet: boolean;
 }

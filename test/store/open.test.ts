@@ -37,7 +37,20 @@ describe('opening', () => {
       userVersion: SCHEMA_VERSION,
       applicationId: APPLICATION_ID,
       journalMode: 'wal',
-      tables: ['beats', 'gaps', 'markers', 'metrics', 'phases', 'samples', 'sessions', 'sqlite_sequence', 'statuses'],
+      tables: [
+        'beats',
+        'clients',
+        'gaps',
+        'markers',
+        'metrics',
+        'phases',
+        'readings',
+        'samples',
+        'session_values',
+        'sessions',
+        'sqlite_sequence',
+        'statuses',
+      ],
     });
   });
 

@@ -145,7 +145,7 @@ describe('purging a client', () => {
     ];
     for (const s of store.listSessions()) store.endSession(s.id);
 
-    expect(purgeClient(store, 'Anna')).toEqual({ sessionIds: [a1, a1Companion, a2], beats: 35 });
+    expect(purgeClient(store, 'Anna')).toEqual({ sessionIds: [a1, a1Companion, a2], beats: 35, readings: 0 });
     for (const s of [a1, a1Companion, a2]) expect(rowCounts(db.path(), s)).toEqual(NONE);
     expect(store.listSessions().map((s) => s.id)).toEqual([...others].reverse());
     expect(purgeClient(store, 'Anna')).toEqual({ sessionIds: [], beats: 0 });

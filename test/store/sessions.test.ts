@@ -51,6 +51,7 @@ describe('sessions', () => {
       durationS: 0,
       stream: 'client',
       groupId: null,
+      clientId: null,
     });
     expect(store.getSession(created.id)).toEqual(created);
     expect(store.getSession(99)).toBeUndefined();
