@@ -22,6 +22,7 @@ import type { SessionStore } from '../store/session-store.js';
 import { type AccessOptions, accessControl, requestForLog } from './access.js';
 import { formatSchemaErrors, handleError, handleNotFound } from './errors.js';
 import { apiRoutes } from './routes/api.js';
+import { clientRoutes } from './routes/clients.js';
 import { pageRoutes } from './routes/pages.js';
 import { VIEWER_MAX_PAYLOAD_BYTES, viewerRoutes } from './routes/viewer.js';
 import { securityHeaders } from './security-headers.js';
@@ -87,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     version: deps.version ?? packageVersion(),
     ...(deps.catalog === undefined ? {} : { catalog: deps.catalog }),
   });
+  clientRoutes(app, deps.store);
   await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: 'index.html' });
   await app.register(fastifyStatic, {
     root: uplotDist(),

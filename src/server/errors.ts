@@ -13,6 +13,11 @@
  * | 426    | `WS_UPGRADE_REQUIRED`                  | a plain GET of `/ws`, without the WebSocket upgrade          |
  * | 429    | `TOKEN_RATE_LIMITED`                   | too many wrong access tokens from one address (access.ts)    |
  * | 404    | `SESSION_NOT_FOUND`, `MARKER_NOT_FOUND`, `ROUTE_NOT_FOUND` |                                          |
+ * | 404    | `CLIENT_NOT_FOUND`, `READING_NOT_FOUND` |                                                             |
+ * | 400    | `CLIENT_NAME_BLANK`, `CLIENT_MERGE_SELF` | a name of only spaces; merging a client into itself        |
+ * | 409    | `STORE_NAME_TAKEN`                     | a new or changed client name that another client has         |
+ * | 409    | `SESSION_NO_VALUES`                    | a main technique for a session still recording               |
+ * | 422    | `IMPORT_*`, `RR_FILE_*`                | an uploaded reading file that cannot be imported (file:line) |
  * | 409    | `DAEMON_NOT_CURRENT`                   | a command for a session that is not the one recording        |
  * | 409    | `DAEMON_SOURCE_ENDED`                  | a new session after the replay or simulation has ended       |
  * | 400    | `DAEMON_BAD_STREAM`                    | a stream id that is not allowed, or removing the client's    |
@@ -33,12 +38,21 @@ import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidatio
 import { BluetoothUnavailableError } from '../ble/noble-source.js';
 import { DaemonError } from '../daemon/daemon.js';
 import { SourceChoiceError } from '../daemon/source-catalog.js';
+import { ReadingImportError } from '../io/reading-import.js';
+import { RrFileError } from '../io/rr-file-error.js';
 import { ExportError } from '../io/session-export.js';
 import { StoreError, type StoreErrorCode } from '../store/errors.js';
 
 export type ApiErrorCode =
   | 'SESSION_NOT_FOUND'
   | 'MARKER_NOT_FOUND'
+  | 'CLIENT_NOT_FOUND'
+  | 'READING_NOT_FOUND'
+  | 'CLIENT_NAME_BLANK'
+  | 'CLIENT_MERGE_SELF'
+  | 'SESSION_NO_VALUES'
+  | ReadingImportError['code']
+  | RrFileError['code']
   | 'ROUTE_NOT_FOUND'
   | 'SESSION_ENDED'
   | 'INTERNAL_ERROR'
@@ -114,6 +128,7 @@ export function toErrorBody(err: unknown): ApiErrorBody {
   // The adapter's state, in words a therapist can act on (no paths).
   if (err instanceof BluetoothUnavailableError) return errorBody(503, err.code, err.message);
   if (err instanceof ExportError) return errorBody(409, err.code, err.message);
+  if (err instanceof ReadingImportError || err instanceof RrFileError) return errorBody(422, err.code, err.message);
   if (err instanceof StoreError) {
     // Routes check that a session exists first; these are races with a command in flight.
     if (err.code === 'STORE_NOT_FOUND') return errorBody(404, 'SESSION_NOT_FOUND', 'no such session');
@@ -164,8 +179,9 @@ export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataV
     case 'type':
       return new Error(`${path} must be ${params.type === 'object' ? 'a JSON object' : `a ${String(params.type)}`}`);
     case 'pattern':
-      // The only patterns in our schemas are the ids in the URL.
-      return new Error(`${path} must be a whole number`);
+      // The ids in the URL; otherwise the one other pattern, a date.
+      if (String(params.pattern).startsWith('^[0-9]{1,')) return new Error(`${path} must be a whole number`);
+      return new Error(`${path} must be a date, YYYY-MM-DD`);
     default:
       return new Error(`${path} ${e.message ?? 'is not valid'}`);
   }

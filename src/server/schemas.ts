@@ -6,8 +6,17 @@
  * Every POST takes a JSON object body, `{}` when there is nothing to say. Besides being uniform, this means a
  * cross-site form or a no-CORS `fetch` (which cannot send `application/json`) cannot end a session.
  */
-import { MARKER_KINDS, MARKER_VALUE_MAX, type MarkerKind, PHASE_KINDS, type PhaseKind } from '../domain/kinds.js';
+import {
+  MARKER_KINDS,
+  MARKER_VALUE_MAX,
+  type MarkerKind,
+  PHASE_KINDS,
+  type PhaseKind,
+  READING_KINDS,
+  type ReadingKind,
+} from '../domain/kinds.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../io/session-export.js';
+import { CLIENT_NAME_MAX, CLIENT_NOTE_MAX } from '../store/clients.js';
 
 /** Longest client label, characters: a name or initials, short enough for the header of the table-side view. */
 export const CLIENT_LABEL_MAX = 80;
@@ -49,12 +58,20 @@ export const newSessionBody = {
   properties: {
     clientLabel: { type: 'string', maxLength: CLIENT_LABEL_MAX },
     therapistNote: { type: 'string', maxLength: THERAPIST_NOTE_MAX },
+    clientId: { type: 'integer', minimum: 1 },
+    clientName: { type: 'string', minLength: 1, maxLength: CLIENT_NAME_MAX },
   },
 } as const;
 
+/**
+ * `clientId` picks a client, `clientName` picks the client of that name or creates it; `clientLabel` (older
+ * callers) does the same as `clientName`, and an empty label records a session on no client's record.
+ */
 export interface NewSessionBody {
   clientLabel?: string;
   therapistNote?: string;
+  clientId?: number;
+  clientName?: string;
 }
 
 export const endSessionBody = EMPTY_OBJECT;
@@ -154,4 +171,104 @@ export const scanBody = {
 
 export interface ScanBody {
   seconds?: number;
+}
+
+// ── clients ───────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Largest file a reading upload may carry, characters (Welltory's whole research export is 1.6 MB). */
+export const READING_UPLOAD_MAX = 8 * 1024 * 1024;
+/** Longest uploaded file name, characters. */
+const FILE_NAME_MAX = 200;
+
+const CLIENT_NAME = { type: 'string', minLength: 1, maxLength: CLIENT_NAME_MAX } as const;
+const CLIENT_NOTE = { type: 'string', maxLength: CLIENT_NOTE_MAX } as const;
+
+export const clientParams = sessionParams;
+export const readingParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'readingId'],
+  properties: { id: ID, readingId: ID },
+} as const;
+export interface ReadingParams {
+  id: string;
+  readingId: string;
+}
+
+export const newClientBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: CLIENT_NAME, note: CLIENT_NOTE },
+} as const;
+export interface NewClientBody {
+  name: string;
+  note?: string;
+}
+
+export const clientChangeBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { name: CLIENT_NAME, note: CLIENT_NOTE },
+} as const;
+export interface ClientChangeBody {
+  name?: string;
+  note?: string;
+}
+
+export const mergeBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['into'],
+  properties: { into: { type: 'integer', minimum: 1 }, confirm: { type: 'boolean' } },
+} as const;
+export interface MergeBody {
+  into: number;
+  confirm?: boolean;
+}
+
+export const clientQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    today: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' },
+    normalSd: { type: 'string', enum: ['0.5', '1'] },
+  },
+} as const;
+export interface ClientQuery {
+  today?: string;
+  normalSd?: '0.5' | '1';
+}
+
+export const readingUploadBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['fileName', 'text'],
+  properties: {
+    fileName: { type: 'string', minLength: 1, maxLength: FILE_NAME_MAX },
+    text: { type: 'string', maxLength: READING_UPLOAD_MAX },
+    kind: { type: 'string', enum: READING_KINDS },
+    at: { type: 'string', maxLength: 40 },
+    user: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+export interface ReadingUploadBody {
+  fileName: string;
+  text: string;
+  kind?: ReadingKind;
+  at?: string;
+  user?: string;
+}
+
+export const sessionChangeBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['mainTechnique'],
+  properties: {
+    mainTechnique: { anyOf: [{ type: 'string', minLength: 1, maxLength: MARKER_VALUE_MAX }, { type: 'null' }] },
+  },
+} as const;
+export interface SessionChangeBody {
+  mainTechnique: string | null;
 }

@@ -60,7 +60,7 @@ describe('the log at info', () => {
       clientLabel: PERSONAL.secondLabel,
       therapistNote: PERSONAL.secondNote,
     });
-    expect(created.statusCode).toBe(201);
+    expect(created.statusCode, created.body).toBe(201);
     const second = created.json().id as number;
     expect((await call('POST', `/api/sessions/${second}/phase`, { kind: 'baseline' })).statusCode).toBe(201);
     await viewer.untilBeats(400);
@@ -69,7 +69,8 @@ describe('the log at info', () => {
       ['region', PERSONAL.region],
       ['note', PERSONAL.note],
     ]) {
-      expect((await call('POST', `/api/sessions/${second}/markers`, { kind, value })).statusCode).toBe(201);
+      const m = await call('POST', `/api/sessions/${second}/markers`, { kind, value });
+      expect(m.statusCode, m.body).toBe(201);
     }
     expect((await call('POST', `/api/sessions/${second}/markers/1/undo`, {})).statusCode).toBe(200);
     expect((await call('POST', `/api/sessions/${second}/phase`, { kind: 'massage' })).statusCode).toBe(201);

@@ -7,9 +7,10 @@ import type { Daemon } from '../../daemon/daemon.js';
 import type { SourceCatalog, SourceChoice } from '../../daemon/source-catalog.js';
 import { exportSession, loadSessionRows, sessionSummary } from '../../io/session-export.js';
 import { deleteSession } from '../../store/admin.js';
+import { findOrCreateClient, getClient } from '../../store/clients.js';
 import { StoreError } from '../../store/errors.js';
 import type { SessionStore } from '../../store/session-store.js';
-import type { StoredSession } from '../../store/types.js';
+import type { StoredClient, StoredSession } from '../../store/types.js';
 import { PROTOCOL } from '../../viewers/protocol.js';
 import { ApiError, sessionNotFound } from '../errors.js';
 import {
@@ -34,6 +35,7 @@ import {
   streamParams,
   undoMarkerBody,
 } from '../schemas.js';
+import { checkClientName, clientNotFound } from './clients.js';
 
 export interface ApiDeps {
   readonly daemon: Daemon;
@@ -123,7 +125,22 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalo
   });
 
   app.post<{ Body: NewSessionBody }>('/api/sessions', { schema: { body: newSessionBody } }, async (request, reply) => {
-    const session = daemon.startSession(request.body);
+    const { clientId, clientName, clientLabel, therapistNote } = request.body;
+    // The client: by id, or by name (created when new); an old caller's label is a name too ('' is no client).
+    let client: StoredClient | undefined;
+    if (clientId !== undefined) {
+      client = getClient(store, clientId);
+      if (!client) throw clientNotFound(clientId);
+    } else {
+      const name = clientName ?? clientLabel;
+      checkClientName(clientName);
+      if (name !== undefined && name.trim() !== '') client = findOrCreateClient(store, name).client;
+    }
+    const session = daemon.startSession({
+      clientLabel: client?.name ?? clientLabel ?? '',
+      ...(therapistNote === undefined ? {} : { therapistNote }),
+      clientId: client?.id ?? null,
+    });
     void reply.code(201).header('location', `/api/sessions/${session.id}`);
     return session;
   });
