@@ -42,10 +42,15 @@ function el(tag, text, className) {
 /** @param {number} n @param {string} one @param {string} [many] */
 const count = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
+/** @param {number} days */
+const weeks = (days) => (days % 7 === 0 ? count(days / 7, 'week') : count(days, 'day'));
+
 /** The first day of the report's weeks (wall-clock day number). @param {ClientRecord} d */
 function firstDay(d) {
   const last = d.days.at(-1);
-  return last ? wallDay(last.date) - (REPORT_DAYS - 1) : 0;
+  if (!last) return 0;
+  // the report's weeks, or fewer when the record is younger
+  return Math.max(wallDay(last.date) - (REPORT_DAYS - 1), wallDay(d.days[0].date));
 }
 
 /**
@@ -129,7 +134,7 @@ function render(d) {
   $('title').textContent = `${d.client.name} — progress report`;
   const last = d.days.at(-1);
   $('meta').textContent = last
-    ? `${dayLabel(from)} – ${dayLabel(wallDay(last.date))} (${REPORT_DAYS / 7} weeks) · printed ${new Date().toLocaleDateString()}`
+    ? `${dayLabel(from)} – ${dayLabel(wallDay(last.date))} (${weeks(wallDay(last.date) - from + 1)}) · printed ${new Date().toLocaleDateString()}`
     : 'No readings or sessions yet.';
   $('summary').replaceChildren(...summary(d, sessions).map((line) => el('li', line)));
   $('sessions')

@@ -109,9 +109,12 @@ function drawSessions(u, record, p, el) {
     // the shift in the session, above its line
     ctx.fillStyle = p.fg;
     ctx.font = `${Math.round(12 * px)}px system-ui, sans-serif`;
-    ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    ctx.fillText(s.massageShiftLn === null ? '·' : signedLn(s.massageShiftLn), x, top + 3 * px);
+    const label = s.massageShiftLn === null ? '·' : signedLn(s.massageShiftLn);
+    // centred on the line, but kept inside the plot at its edges
+    const half = ctx.measureText(label).width / 2;
+    ctx.textAlign = 'center';
+    ctx.fillText(label, Math.min(Math.max(x, left + half + 2 * px), left + width - half - 2 * px), top + 3 * px);
     const yOf = (/** @type {number} */ v) => u.valToPos(v, 'y', true);
     const xb = x - PAIR_HALF_PX * px;
     const xa = x + PAIR_HALF_PX * px;
