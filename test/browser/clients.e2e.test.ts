@@ -194,7 +194,7 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     // Readings: each with its value, the short one with its reason.
     expect(await p.locator('#readings tbody tr').count()).toBe(MORNINGS + 3);
     expect(await p.locator('#readings tr[data-kind="other"] td.no-value').innerText()).toMatch(/^too short: \d+ s/);
-    expect(await p.locator('#over-weeks').innerText()).toContain('too early to tell');
+    expect(await p.locator('#over-weeks').innerText()).toContain('Too early to tell');
 
     await p.screenshot({ path: screenshotPath('client-dark.png'), fullPage: true });
     expect(await p.evaluate(contrastFailuresInPage)).toEqual([]);
