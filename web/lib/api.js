@@ -94,6 +94,7 @@ export const api = {
     /** @type {number} */ id,
     /** @type {{ fileName: string, text: string, kind?: string, at?: string }} */ body,
   ) => postJson(`/api/clients/${id}/readings`, body),
+  cancelReading: (/** @type {string} */ stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}/reading`),
   removeStream: (/** @type {string} */ stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}`),
 };
 

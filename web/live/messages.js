@@ -17,6 +17,7 @@ import { PROTOCOL } from '../lib/protocol.js';
  * @property {SessionModel} model
  * @property {View} view
  * @property {Connection} connection
+ * @property {import('./reading.js').TableReading} reading
  */
 
 /**
@@ -68,6 +69,9 @@ export function handleMessage(targets, msg) {
     case 'recording':
       state.recording = msg.state !== 'stopped';
       view.invalidate('controls', 'figures');
+      break;
+    case 'reading':
+      targets.reading.onMessage(msg);
       break;
     case 'pong':
     case 'error':
