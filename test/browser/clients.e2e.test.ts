@@ -1,11 +1,12 @@
 /**
- * A client's weeks in a real browser (Debian's Chromium through playwright-core) against the real `tableside` CLI
- * replaying a real recording at 20×: a client, three weeks of morning readings and a reading before the session
- * uploaded through the API, a session with a baseline, a technique and a massage, a reading after it; then the
- * client list, the client's page (the before → after pair, the normal band, the session on the chart) and the
- * printable progress report. Every reading is a slice of bartels_rest_rri.txt, which has no artefact, so each
- * lnRMSSD is recomputed here from the definition (ln √mean(ΔRR²)) and the normal range from its own definition
- * (mean ± ½ SD, n − 1, of the daily values). Screenshots go to test-output/screenshots/.
+ * A client's weeks in a real browser (Debian's Chromium through playwright-core) against the real `tableside` CLI on
+ * the simulated strap at 20× real time: a client, three weeks of morning readings uploaded through the API, a reading
+ * before the session taken on the table-side screen (H, settle, measure), a session with a baseline, a technique and
+ * a massage, a reading after it on the screen and one uploaded for the protocol's after window; then the client list,
+ * the client's page (the before → after pair, the normal band, the session on the chart) and the printable progress
+ * report. The uploaded readings are slices of bartels_rest_rri.txt, which has no artefact, and the table-side ones
+ * are exported with their RR: each lnRMSSD is recomputed here from the definition (ln √mean(ΔRR²)), the normal range
+ * from its own (mean ± ½ SD, n − 1, of the daily values). Screenshots go to test-output/screenshots/.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,11 +75,47 @@ let sessionId: number;
 const mornings: number[] = [];
 let beforeLn: number;
 let afterLn: number;
+let tableAfterLn: number;
+let live: Page;
+
+/**
+ * Takes a reading on the table-side screen: H opens the dialog, the client and the kind are chosen, 1 minute measured,
+ * Enter starts it; the panel counts the settling and the measuring, then shows the value. Returns the value shown,
+ * after checking it against the definition recomputed from the RR the reading stored.
+ */
+async function readingOnScreen(kind: 'before' | 'after'): Promise<number> {
+  await live.keyboard.press('h');
+  await live.waitForSelector('#reading-dialog[open]');
+  expect(await live.locator('#reading-dialog').innerText()).toContain('lies on their back, still');
+  await live.waitForSelector(`#reading-client option[value="${clientId}"]`, { state: 'attached' });
+  await live.selectOption('#reading-client', String(clientId));
+  expect(await live.locator('#reading-kind').inputValue()).toBe(kind);
+  await live.selectOption('#reading-minutes', '1');
+  await live.keyboard.press('Enter');
+  await live.waitForSelector('#reading-panel:not([hidden])');
+  await live.waitForSelector('#reading-panel[data-state="measuring"]', { timeout: 20_000 });
+  await live.waitForSelector('#reading-panel[data-state="done"]', { timeout: 20_000 });
+  const shown = await live.locator('#reading-text').innerText();
+  const m = /stored: lnRMSSD (\d\.\d\d) \(RMSSD (\d+) ms/.exec(shown);
+  expect(m, shown).not.toBeNull();
+  const exported = (await api('GET', `/api/clients/${clientId}/export`)) as {
+    readings: { kind: string; source: string; lnRmssd: number; rrMs: number[]; correctedPct: number }[];
+  };
+  const stored = exported.readings.filter((r) => r.kind === kind && r.source.startsWith('taken at the table'));
+  const latest = stored[stored.length - 1];
+  // 60 s measured: the beats whose end lies in the minute after the minute of settling
+  const measuredS = latest.rrMs.reduce((a, b) => a + b, 0) / 1000;
+  expect(measuredS).toBeGreaterThan(58);
+  expect(measuredS).toBeLessThan(62);
+  expect(latest.correctedPct).toBe(0);
+  expect(lnRmssd(latest.rrMs).toFixed(2)).toBe(m?.[1]);
+  return latest.lnRmssd;
+}
 
 beforeAll(async () => {
   [browser, daemon] = await Promise.all([
     launchChromium(),
-    startDaemonOn(await freePort(), ['replay', RECORDING, '--speed', SPEED, '--db', db]),
+    startDaemonOn(await freePort(), ['simulate', '--seed', '7', '--speed', SPEED, '--db', db]),
   ]);
 }, 30_000);
 
@@ -105,25 +142,38 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
       });
       expect(added).toMatchObject({ readings: 1, added: 1, withoutValue: 0 });
     }
-    const before = rr.slice(0, 120);
-    beforeLn = lnRmssd(before);
-    await api('POST', `/api/clients/${clientId}/readings`, {
-      fileName: 'before.txt',
-      text: before.join('\n'),
-      kind: 'before',
-      at: local(new Date(Date.now() - 10 * 60_000)),
-    });
+    // The session the daemon started by itself is ended: a reading is taken while none records.
+    const { sessions } = (await api('GET', '/api/sessions')) as { sessions: { id: number; status: string }[] };
+    for (const r of sessions.filter((x) => x.status === 'recording'))
+      await api('POST', `/api/sessions/${r.id}/end`, {});
+
+    live = watch(await browser.newPage({ viewport: { width: 1024, height: 768 } }));
+    await live.goto(daemon.url);
+    await live.waitForSelector('body[data-conn="up"]');
+    beforeLn = await readingOnScreen('before');
+    await live.screenshot({ path: screenshotPath('reading-done-tablet.png') });
 
     const session = await api('POST', '/api/sessions', { clientId });
     sessionId = session.id as number;
+    // While the session records, a reading is refused, and says why.
+    const refused = await fetch(new URL('/api/streams/client/reading', daemon.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId, kind: 'after', measureS: 60 }),
+    });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ code: 'STREAM_RECORDING' });
     await api('POST', `/api/sessions/${sessionId}/phase`, { kind: 'baseline' });
     await sleep((150 / Number(SPEED)) * 1000); // 150 s of beats
     await api('POST', `/api/sessions/${sessionId}/phase`, { kind: 'massage' });
     await api('POST', `/api/sessions/${sessionId}/markers`, { kind: 'technique', value: 'myofascial release' });
     await sleep((150 / Number(SPEED)) * 1000);
     await api('POST', `/api/sessions/${sessionId}/end`, {});
+    // Taken on the screen right after the session: stored as 'after', but the protocol pairs an after reading from
+    // 0.5 to 4 h after the end (src/tracking/timeline.ts), so the pair takes the uploaded one below.
+    tableAfterLn = await readingOnScreen('after');
+    await live.close();
 
-    // The after reading of the protocol: 0.5–4 h after the end (src/tracking/timeline.ts); this one at 45 min.
     const after = rr.slice(rr.length - 120);
     afterLn = lnRmssd(after);
     await api('POST', `/api/clients/${clientId}/readings`, {
@@ -139,7 +189,7 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
       kind: 'other',
       at: local(new Date(Date.now() - 60 * 60_000)),
     });
-  }, 60_000);
+  }, 150_000);
 
   it('lists the client with their last visit and the trend of their weeks', async () => {
     const p = watch(await browser.newPage({ viewport: WIDE }));
@@ -148,7 +198,7 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     await row.waitFor();
     expect(await row.locator('th').innerText()).toBe('R. T.');
     expect(await row.locator('td.num').nth(0).innerText()).toBe('1');
-    expect(await row.locator('td.num').nth(1).innerText()).toBe(String(MORNINGS + 3));
+    expect(await row.locator('td.num').nth(1).innerText()).toBe(String(MORNINGS + 4));
     // One session a moment ago: too early to say anything about the weeks.
     await p.waitForSelector(`#clients tr[data-client="${clientId}"] td.trend[data-verdict="too-early"]`);
     await p.screenshot({ path: screenshotPath('clients-dark.png') });
@@ -192,7 +242,9 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
       'too few sessions',
     );
     // Readings: each with its value, the short one with its reason.
-    expect(await p.locator('#readings tbody tr').count()).toBe(MORNINGS + 3);
+    expect(await p.locator('#readings tbody tr').count()).toBe(MORNINGS + 4);
+    expect(await p.locator('#readings tbody tr', { hasText: 'taken at the table' }).count()).toBe(2);
+    expect(tableAfterLn).toBeGreaterThan(0);
     expect(await p.locator('#readings tr[data-kind="other"] td.no-value').innerText()).toMatch(/^too short: \d+ s/);
     expect(await p.locator('#over-weeks').innerText()).toContain('Too early to tell');
 
@@ -205,7 +257,7 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     expect(await p.evaluate(contrastFailuresInPage)).toEqual([]);
     await p.click('#theme-toggle');
     await p.close();
-  }, 30_000);
+  }, 60_000);
 
   it('uploads an RR file from the page as a reading', async () => {
     const p = watch(await browser.newPage({ viewport: WIDE }));

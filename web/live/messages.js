@@ -61,6 +61,8 @@ export function handleMessage(targets, msg) {
       break;
     case 'session':
       // A session ended; a new one arrives as a fresh hello.
+      // the next reading at the table is most likely the one after it
+      if (msg.event === 'ended') targets.reading.sessionSeen = true;
       if (msg.event === 'ended' && model.info?.id === msg.sessionId) {
         model.reset(null);
         view.invalidate('charts', 'figures', 'controls', 'log');

@@ -126,10 +126,10 @@ export class TableReading {
 
   /** @param {ReadingMessage} msg */
   onMessage(msg) {
-    // A message of a reading that ended is not overtaken by a late progress message.
-    if (this.latest && !this.running && (msg.state === 'settling' || msg.state === 'measuring')) {
-      if (this.latest.elapsedS >= msg.elapsedS && this.latest.clientId === msg.clientId) return;
-    }
+    // The socket keeps a reading's messages in order, but the answer to the POST (its first message) may come after
+    // the socket's next ones: a running reading never goes back.
+    const progress = msg.state === 'settling' || msg.state === 'measuring';
+    if (progress && this.running && this.latest && msg.elapsedS < this.latest.elapsedS) return;
     this.latest = msg;
     const panel = $('reading-panel');
     panel.hidden = false;
