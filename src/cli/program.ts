@@ -2,12 +2,14 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { READING_KINDS } from '../domain/kinds.js';
 import { EXPORT_FORMATS } from '../io/session-export.js';
 import type { Speed } from '../sources/pacing.js';
 import { loadReplaySource } from '../sources/replay.js';
 import { simulatedSource } from '../sources/simulated.js';
 import { analyzeCommand } from './analyze.js';
 import { scanCommand, startCommand } from './ble-commands.js';
+import { clientCommand, clientsCommand, importCommand } from './clients.js';
 import { serve } from './daemon-command.js';
 import { backupCommand, deleteCommand, purgeCommand, restoreCommand } from './privacy.js';
 import { exportCommand, sessionsCommand } from './sessions.js';
@@ -139,6 +141,44 @@ export function buildCli(): Command {
     .action((opts) => sessionsCommand(opts));
 
   program
+    .command('import')
+    .description(
+      "add readings to a client's record: RR files (one reading each) or Welltory's readings CSV (one per row); " +
+        'a folder imports every file in it; all or nothing',
+    )
+    .argument('<files...>', 'RR files or folders')
+    .requiredOption('--client <name>', 'the client (created if not known yet)')
+    .addOption(
+      new Option('--kind <kind>', 'kind of reading (default: other; Welltory rows: from the row)').choices([
+        ...READING_KINDS,
+      ]),
+    )
+    .option(
+      '--at <time>',
+      'when the reading was taken, if the file does not say (ISO 8601, local unless it has a zone)',
+    )
+    .option('--user <code>', "in a file with several people's readings, whose to import")
+    .addOption(serveOptions.db())
+    .action((files: string[], opts) => importCommand(files, opts));
+
+  program
+    .command('clients')
+    .description('list the clients: sessions, readings, last visit')
+    .addOption(serveOptions.db())
+    .option('--json', 'print JSON')
+    .action((opts) => clientsCommand(opts));
+
+  program
+    .command('client')
+    .description("a client's record: readings, days with baseline and normal range, sessions, techniques")
+    .argument('<name>', 'the client, exactly as `tableside clients` shows it')
+    .option('--json', 'print the whole record as one JSON object')
+    .option('--today <date>', 'the last day of the record (YYYY-MM-DD; default: today)', date)
+    .addOption(new Option('--normal-sd <k>', 'normal range: mean ± k SD').choices(['0.5', '1']))
+    .addOption(serveOptions.db())
+    .action((name: string, opts) => clientCommand(name, opts));
+
+  program
     .command('export')
     .description(
       'write a stored session: csv (beats with flags and times), rr (plain RR text for Kubios), json (all), ' +
@@ -208,6 +248,11 @@ function positiveSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a time in seconds above 0, e.g. 5');
   return n;
+}
+
+function date(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new InvalidArgumentError('expected a date, YYYY-MM-DD');
+  return value;
 }
 
 function integer(value: string): number {

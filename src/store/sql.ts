@@ -154,7 +154,7 @@ export const MIGRATIONS: readonly Migration[] = [
       -- A client: a name (or pseudonym) and a note. Names are unique: a command names the client by it.
       CREATE TABLE clients (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
-        name TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+        name TEXT NOT NULL UNIQUE,
         note TEXT NOT NULL DEFAULT '',
         created_at TEXT NOT NULL
       ) STRICT;

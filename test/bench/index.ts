@@ -1,16 +1,17 @@
 /**
  * `npm run bench`: prints speed and memory figures. Run from the project root (the script builds dist/ first).
- * `npm run bench -- soak load` runs only the parts named (engine, daemon, ble, browser, soak, load).
+ * `npm run bench -- soak load` runs only the parts named (engine, daemon, clients, ble, browser, soak, load).
  */
 import { bleBenchmarks } from './ble.js';
 import { browserBenchmarks } from './browser.js';
+import { clientBenchmarks } from './clients.js';
 import { daemonBenchmarks } from './daemon.js';
 import { engineBenchmarks } from './engine.js';
 import { LOAD_SECONDS, LOAD_STRAPS, LOAD_VIEWERS_PER_STRAP, loadBenchmarks } from './load.js';
 import { printFigures } from './report.js';
 import { SOAK_HOURS, SOAK_SPEED, soakBenchmarks } from './soak.js';
 
-const PARTS = ['engine', 'daemon', 'ble', 'browser', 'soak', 'load'] as const;
+const PARTS = ['engine', 'daemon', 'clients', 'ble', 'browser', 'soak', 'load'] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((p) => !(PARTS as readonly string[]).includes(p));
 if (unknown.length > 0) {
@@ -21,6 +22,7 @@ const run = (part: (typeof PARTS)[number]) => asked.length === 0 || asked.includ
 
 if (run('engine')) printFigures('HRV engine', await engineBenchmarks());
 if (run('daemon')) printFigures('Daemon', await daemonBenchmarks());
+if (run('clients')) printFigures("A client's record and reading import", await clientBenchmarks());
 if (run('ble')) printFigures('Bluetooth (noble + virtual H10)', await bleBenchmarks());
 
 if (run('browser')) {

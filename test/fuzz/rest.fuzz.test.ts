@@ -98,6 +98,12 @@ const path = fc.oneof(
     ),
   },
   { weight: 1, arbitrary: id.map((s) => `/sessions/${s}`) },
+  { weight: 2, arbitrary: fc.constant('/api/clients') },
+  { weight: 1, arbitrary: fc.tuple(id, query).map(([s, q]) => `/api/clients/${s}${q}`) },
+  { weight: 1, arbitrary: id.map((s) => `/api/clients/${s}/merge`) },
+  { weight: 1, arbitrary: id.map((s) => `/api/clients/${s}/readings`) },
+  { weight: 1, arbitrary: id.map((s) => `/api/clients/${s}/export`) },
+  { weight: 1, arbitrary: fc.tuple(id, id).map(([s, m]) => `/api/clients/${s}/readings/${m}`) },
   { weight: 1, arbitrary: fc.webPath().map((p) => (p.startsWith('/') ? p : `/${p}`)) },
 );
 
@@ -116,6 +122,20 @@ const validBody = fc.oneof(
   fc.record({ clientLabel: text, therapistNote: text }, { requiredKeys: [] }),
   fc.record({ kind: fc.constantFrom('baseline', 'massage', 'recovery') }),
   fc.record({ kind: fc.constantFrom('technique', 'region', 'note'), value: text }),
+  fc.record({ clientName: text, clientId: fc.constantFrom(1, 2, 0, -1, 999) }, { requiredKeys: [] }),
+  fc.record({ name: text, note: text }, { requiredKeys: [] }),
+  fc.record({ into: fc.constantFrom(1, 2, 3, 0, 999), confirm: fc.boolean() }, { requiredKeys: ['into'] }),
+  fc.record(
+    {
+      fileName: text,
+      text: fc.oneof(text, fc.constant('800\n810\n805\n'), fc.constant('user_code,measurement_datetime')),
+      at: text,
+      kind: fc.constantFrom('morning', 'other', 'noon'),
+      user: text,
+    },
+    { requiredKeys: ['fileName', 'text'] },
+  ),
+  fc.record({ mainTechnique: fc.oneof(text, fc.constant(null)) }),
 );
 
 const odd = fc.oneof(
@@ -126,7 +146,20 @@ const odd = fc.oneof(
 const mutatedBody = fc
   .tuple(
     validBody,
-    fc.constantFrom('clientLabel', 'therapistNote', 'kind', 'value', 'extra', '__proto__', 'constructor', ''),
+    fc.constantFrom(
+      'clientLabel',
+      'therapistNote',
+      'kind',
+      'value',
+      'name',
+      'into',
+      'text',
+      'clientId',
+      'extra',
+      '__proto__',
+      'constructor',
+      '',
+    ),
     odd,
   )
   .map(([body, key, value]) => {
@@ -256,6 +289,10 @@ function orphans(): Record<string, number> {
     openPhaseInEndedSession: n(
       "SELECT count(*) FROM phases p JOIN sessions s ON s.id = p.session_id WHERE s.status != 'recording' AND p.ended_at_s IS NULL",
     ),
+    readingsWithoutClient: n('SELECT count(*) FROM readings WHERE client_id NOT IN (SELECT id FROM clients)'),
+    sessionsOfMissingClient: n(
+      'SELECT count(*) FROM sessions WHERE client_id IS NOT NULL AND client_id NOT IN (SELECT id FROM clients)',
+    ),
     markersOutsideTheirSession: n(
       'SELECT count(*) FROM markers m JOIN sessions s ON s.id = m.session_id WHERE m.at_s > coalesce(s.last_beat_t_s, 0)',
     ),
@@ -304,6 +341,16 @@ function checkChange(method: string, url: string, status: number, before: Counts
   const what = `${method} ${url} → ${status}: ${JSON.stringify(before)} → ${JSON.stringify(after)}`;
   const route = url.split('?')[0] as string;
   const expected = { ...before };
+  if (status >= 200 && status < 300 && method === 'DELETE' && /^\/api\/clients\/\d+$/.test(route)) {
+    // A client goes with their ended sessions: fewer rows, never the one recording.
+    expected.sessions = after.sessions;
+    expected.phases = after.phases;
+    expected.openPhases = after.openPhases;
+    expected.markers = after.markers;
+    expected.undone = after.undone;
+    expect(after.sessions, what).toBeLessThan(before.sessions + 1);
+    expect(after.recording, what).toBe(before.recording);
+  }
   if (status >= 200 && status < 300 && method === 'POST') {
     if (route === '/api/sessions') {
       expected.sessions = before.sessions + 1;
@@ -363,6 +410,8 @@ describe('the REST API under hostile requests', () => {
       sessionsRecordingBeyondOne: 0,
       endedWithoutEnd: 0,
       openPhaseInEndedSession: 0,
+      readingsWithoutClient: 0,
+      sessionsOfMissingClient: 0,
       markersOutsideTheirSession: 0,
     });
 

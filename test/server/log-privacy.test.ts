@@ -10,7 +10,9 @@
  * Session ids, counts, the source's file name, the database path and request URLs are not physiological and may be
  * logged: they are what a log is for.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { simulatedSource } from '../../src/sources/simulated.js';
 import { type Rig, recordingRr, replaySource, rig } from './harness.js';
 
 const PERSONAL = {
@@ -105,6 +107,62 @@ describe('the log at info', () => {
       for (const [key, value] of leaves(line)) {
         if (PHYSIOLOGICAL_KEY.test(key)) leaks.push(`field ${key} in ${text}`);
         if (typeof value === 'number' && physiological.has(value)) leaks.push(`${key}: ${value} in ${text}`);
+      }
+    }
+    expect(leaks).toEqual([]);
+  });
+
+  it("holds no client name, note or reading value through the clients' routes", async () => {
+    r = await rig({ source: simulatedSource({ seed: 3, durationS: 600, speed: 1 }), logLevel: 'info', demo: true });
+    r.daemon.start();
+    const CLIENT = {
+      name: 'Perpetua Okonkwo-Lindqvist',
+      note: 'chronic insomnia since the divorce',
+      other: 'Gwendolyn Farquharson',
+    };
+    const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
+      r.app.inject({ method, url, ...(payload === undefined ? {} : { payload }) });
+    const created = await call('POST', '/api/clients', { name: CLIENT.name, note: CLIENT.note });
+    expect(created.statusCode).toBe(201);
+    const id = created.json().id as number;
+    const other = (await call('POST', '/api/sessions', { clientName: CLIENT.other })).json().clientId as number;
+    const text = readFileSync('test/fixtures/readings/welltory-hrv-covid19/hrv_measurements.csv', 'utf8');
+    const upload = await call('POST', `/api/clients/${id}/readings`, {
+      fileName: `${CLIENT.name}.csv`,
+      text,
+      user: '01bad5a519',
+    });
+    expect(upload.statusCode).toBe(201);
+    // Refusals are logged with their reason: none may quote the name.
+    expect((await call('POST', '/api/clients', { name: CLIENT.name })).statusCode).toBe(409);
+    expect((await call('PATCH', `/api/clients/${id}`, { name: CLIENT.other })).statusCode).toBe(409);
+    expect(
+      (await call('POST', `/api/clients/${id}/readings`, { fileName: `${CLIENT.name}.txt`, text: '800\n' })).statusCode,
+    ).toBe(422);
+    expect((await call('DELETE', `/api/clients/${other}`)).statusCode).toBe(409);
+    const record = await call('GET', `/api/clients/${id}`);
+    expect(record.statusCode).toBe(200);
+    expect((await call('GET', `/api/clients/${id}/export`)).statusCode).toBe(200);
+    expect((await call('PATCH', `/api/clients/${id}`, { name: `${CLIENT.name} K.` })).statusCode).toBe(200);
+    expect((await call('POST', `/api/clients/${id}/merge`, { into: other })).statusCode).toBe(200);
+    expect((await call('DELETE', `/api/clients/${id}`)).statusCode).toBe(200);
+
+    const values = new Set<number>();
+    for (const reading of record.json().readings as Record<string, number | null>[]) {
+      for (const k of ['rmssdMs', 'lnRmssd', 'meanHrBpm']) if (typeof reading[k] === 'number') values.add(reading[k]);
+    }
+    expect(values.size).toBeGreaterThan(100);
+    const messages = new Set(r.logs.map((l) => l.msg));
+    expect(messages).toContain('request refused');
+    const leaks: string[] = [];
+    for (const line of r.logs) {
+      const text = JSON.stringify(line);
+      for (const word of [CLIENT.name, CLIENT.note, CLIENT.other, 'Perpetua', 'Gwendolyn']) {
+        if (text.includes(word)) leaks.push(`"${word}" in ${text}`);
+      }
+      for (const [key, value] of leaves(line)) {
+        if (PHYSIOLOGICAL_KEY.test(key)) leaks.push(`field ${key} in ${text}`);
+        if (typeof value === 'number' && values.has(value)) leaks.push(`${key}: ${value} in ${text}`);
       }
     }
     expect(leaks).toEqual([]);

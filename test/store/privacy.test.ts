@@ -148,7 +148,7 @@ describe('purging a client', () => {
     expect(purgeClient(store, 'Anna')).toEqual({ sessionIds: [a1, a1Companion, a2], beats: 35, readings: 0 });
     for (const s of [a1, a1Companion, a2]) expect(rowCounts(db.path(), s)).toEqual(NONE);
     expect(store.listSessions().map((s) => s.id)).toEqual([...others].reverse());
-    expect(purgeClient(store, 'Anna')).toEqual({ sessionIds: [], beats: 0 });
+    expect(purgeClient(store, 'Anna')).toEqual({ sessionIds: [], beats: 0, readings: 0 });
   });
 
   it('deletes nothing while one of the sessions is recording', () => {
