@@ -14,6 +14,7 @@ import { Commands } from './live/commands.js';
 import { Connection } from './live/connection.js';
 import { MarkerLists } from './live/markers.js';
 import { handleMessage } from './live/messages.js';
+import { TableReading } from './live/reading.js';
 import { ScreenControls } from './live/screen.js';
 import { SourcePicker } from './live/source-picker.js';
 import { createState } from './live/state.js';
@@ -40,11 +41,12 @@ const commands = new Commands({ state, model, toast, newSession: () => picker.op
 const markers = new MarkerLists({ state, view, toast, commands });
 const screenControls = new ScreenControls({ model, charts, calm, toast });
 const wakeLock = new WakeLock();
+const reading = new TableReading({ stream, toast, model });
 const connection = new Connection({
   url: socketUrl,
   state,
   view,
-  onMessage: (msg) => handleMessage({ state, model, view, connection }, msg),
+  onMessage: (msg) => handleMessage({ state, model, view, connection, reading }, msg),
 });
 
 function wire() {
@@ -58,6 +60,7 @@ function wire() {
   screenControls.wire();
   picker.wire();
   markers.wire();
+  reading.wire();
   // A button tapped with a finger gives up the focus, so a pedal's Space or Enter never presses it again.
   document.addEventListener('click', (e) => {
     const button = e.target instanceof Element ? e.target.closest('button') : null;
@@ -75,6 +78,7 @@ function wire() {
     theme: () => screenControls.toggleTheme(),
     fullscreen: () => screenControls.toggleFullscreen(),
     calm: () => screenControls.toggleCalm(),
+    reading: () => reading.toggle(),
   }).attach(document);
 }
 

@@ -105,6 +105,11 @@ export class Daemon {
   }
 
   /** Every stream, the client's first. */
+  /** A stream by its id (for what is asked of one stream: a reading at the table). */
+  stream(streamId: string): Stream | undefined {
+    return this.streamsById.get(streamId);
+  }
+
   get streams(): StreamInfo[] {
     return [...this.streamsById.values()].map((s) => s.info);
   }

@@ -31,6 +31,7 @@ import {
 } from '../viewers/protocol.js';
 import { CommitBatcher } from './commit-batcher.js';
 import type { DaemonLog } from './log.js';
+import { ReadingJob, type ReadingRequest } from './reading-job.js';
 
 /** The stream of the client's strap: the first one, whose session is the session. */
 export const CLIENT_STREAM = 'client';
@@ -70,6 +71,17 @@ export interface Recording {
   baseline: BaselineMessage | null;
 }
 
+/** A stream cannot do what was asked right now (a session records, a reading runs, no source). */
+export class StreamBusy extends Error {
+  constructor(
+    readonly code: 'STREAM_RECORDING' | 'READING_RUNNING' | 'STREAM_NO_SOURCE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StreamBusy';
+  }
+}
+
 export class Stream {
   readonly hub: ViewerHub;
   private current: StreamSource;
@@ -78,6 +90,7 @@ export class Stream {
   private statusNow: SourceStatus | null = null;
   private ended = false;
   private active: Recording | null = null;
+  private readingJob: ReadingJob | null = null;
 
   constructor(
     readonly id: string,
@@ -121,6 +134,48 @@ export class Stream {
     };
   }
 
+  /** The reading being taken at the table on this stream, or null. */
+  get reading(): ReadingJob | null {
+    return this.readingJob;
+  }
+
+  /**
+   * Takes a reading at the table: refused (StreamBusy) while a session records on this stream or another reading runs.
+   */
+  takeReading(request: ReadingRequest): ReadingJob {
+    if (this.active) {
+      throw new StreamBusy(
+        'STREAM_RECORDING',
+        `a session is being recorded on stream ${this.id}: end it before taking a reading`,
+      );
+    }
+    if (this.readingJob)
+      throw new StreamBusy('READING_RUNNING', `a reading is already being taken on stream ${this.id}`);
+    const events$ = this.events$;
+    if (!events$ || this.ended)
+      throw new StreamBusy('STREAM_NO_SOURCE', `stream ${this.id} has no source sending beats`);
+    const job = new ReadingJob(request, {
+      store: this.host.store,
+      rolling: this.host.rolling,
+      sourceLabel: this.current.source.label,
+      publish: (m) => this.hub.broadcast(m),
+      ended: (j) => {
+        if (this.readingJob === j) this.readingJob = null;
+      },
+    });
+    this.readingJob = job;
+    job.start(events$);
+    return job;
+  }
+
+  /** Cancels the reading being taken, saying why. False when none was running. */
+  cancelReading(reason: string): boolean {
+    const job = this.readingJob;
+    if (!job) return false;
+    job.cancel(reason);
+    return true;
+  }
+
   /** Subscribes to the source. */
   start(): void {
     const { source } = this.current;
@@ -142,6 +197,7 @@ export class Stream {
 
   /** Unsubscribes from the source (the caller has stopped the recording first). */
   stopSource(): void {
+    this.cancelReading('the source was stopped');
     this.sourceSubscription?.unsubscribe();
     this.sourceSubscription = null;
     this.events$ = null;
@@ -163,6 +219,7 @@ export class Stream {
   record(session: StoredSession): Recording {
     const events$ = this.events$;
     if (!events$) throw new Error(`stream ${this.id} is not started`);
+    this.cancelReading('a session started');
     const { store, rolling, log } = this.host;
     const recording: Recording = {
       session,

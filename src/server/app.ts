@@ -25,6 +25,7 @@ import { formatSchemaErrors, handleError, handleNotFound } from './errors.js';
 import { apiRoutes } from './routes/api.js';
 import { clientRoutes } from './routes/clients.js';
 import { pageRoutes } from './routes/pages.js';
+import { readingRoutes } from './routes/readings.js';
 import { VIEWER_MAX_PAYLOAD_BYTES, viewerRoutes } from './routes/viewer.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -93,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.catalog === undefined ? {} : { catalog: deps.catalog }),
   });
   clientRoutes(app, deps.store);
+  readingRoutes(app, deps.daemon, deps.store);
   await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: 'index.html' });
   await app.register(fastifyStatic, {
     root: uplotDist(),

@@ -38,6 +38,7 @@ import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidatio
 import { BluetoothUnavailableError } from '../ble/noble-source.js';
 import { DaemonError } from '../daemon/daemon.js';
 import { SourceChoiceError } from '../daemon/source-catalog.js';
+import type { StreamBusy } from '../daemon/stream.js';
 import { ReadingImportError } from '../io/reading-import.js';
 import { RrFileError } from '../io/rr-file-error.js';
 import { ExportError } from '../io/session-export.js';
@@ -58,6 +59,9 @@ export type ApiErrorCode =
   | 'INTERNAL_ERROR'
   | 'SOURCE_FIXED'
   | DaemonError['code']
+  | StreamBusy['code']
+  | 'READING_NOT_RUNNING'
+  | 'READING_BAD_MEASURE'
   | SourceChoiceError['code']
   | ExportError['code']
   | StoreErrorCode;

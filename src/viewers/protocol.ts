@@ -13,6 +13,8 @@
  * - `gap`, `phase`, `marker`, `session` (ended), `recording` (stopped: the store failed), `error`, `pong`;
  * - `baseline` a baseline phase ended (the next phase started): the resting reference and its noise band, which the
  *             live screen compares the 60 s RMSSD with. From then on every `metrics` message carries `shift`.
+ * - `reading` a reading taken at the table (`POST /api/streams/:stream/reading`): settling, measuring (its progress
+ *             about once a second of beat time), then done (the value, stored on the client), failed or cancelled.
  * Viewer → server (`ViewerMessage`): `{"type":"ping"}` → `{"type":"pong"}`; anything else gets an `error` with a code.
  * Commands (start a session, set a phase, add a marker) go through the REST API, not the socket.
  *
@@ -20,7 +22,15 @@
  * it, and the page's handler (web/live/messages.js) — `npm run check` fails until the page handles what it is sent.
  */
 import type { BeatEvent, GapEvent, PipelineEvent } from '../domain/events.js';
-import { MARKER_KINDS, MARKER_VALUE_MAX, type MarkerKind, PHASE_KINDS, type PhaseKind } from '../domain/kinds.js';
+import {
+  MARKER_KINDS,
+  MARKER_VALUE_MAX,
+  type MarkerKind,
+  PHASE_KINDS,
+  type PhaseKind,
+  READING_KINDS,
+  type ReadingKind,
+} from '../domain/kinds.js';
 import { TREND_FIELDS, type TrendField, type TrendPoint } from '../domain/metrics.js';
 import type { SourceKind, SourceState, SourceStatus } from '../domain/source.js';
 import type { LiveMetrics } from '../hrv/rolling.js';
@@ -41,8 +51,27 @@ export const PROTOCOL = {
   viewerMaxPayloadBytes: 4096,
 } as const;
 
+/**
+ * A reading taken at the table: the client lies still for `settleS` of beat time, then `measureS` (whole minutes from
+ * `measureMinS` to `measureMaxS`) are measured and valued by the reading rule (src/hrv/reading.ts).
+ */
+export const READING_TIMING = {
+  settleS: 60,
+  measureMinS: 60,
+  measureMaxS: 300,
+  measureDefaultS: 120,
+} as const;
+
 /** What the page gets from `/lib/protocol.js`: each fact as written in its one place. */
-export const PAGE_FACTS = { PROTOCOL, PHASE_KINDS, MARKER_KINDS, MARKER_VALUE_MAX, TREND_FIELDS } as const;
+export const PAGE_FACTS = {
+  PROTOCOL,
+  PHASE_KINDS,
+  MARKER_KINDS,
+  MARKER_VALUE_MAX,
+  TREND_FIELDS,
+  READING_KINDS,
+  READING_TIMING,
+} as const;
 
 /** The ES module served at `/lib/protocol.js`: `PAGE_FACTS` as constants (web/lib/protocol.d.ts gives their types). */
 export function pageFactsModule(): string {
@@ -147,6 +176,36 @@ export interface RecordingMessage {
   readonly reason: string;
 }
 
+export type ReadingJobState = 'settling' | 'measuring' | 'done' | 'failed' | 'cancelled';
+
+/** A reading being taken at the table, or how it ended. For the therapist's screen: no name, only the client's id. */
+export interface ReadingMessage {
+  readonly type: 'reading';
+  readonly state: ReadingJobState;
+  readonly clientId: number;
+  readonly kind: ReadingKind;
+  readonly settleS: number;
+  readonly measureS: number;
+  /** beat time since the reading's first beat, s */
+  readonly elapsedS: number;
+  /** when done: the reading as stored (its value null with `reason` when it has none) */
+  readonly result: {
+    readonly readingId: number;
+    readonly at: string;
+    readonly beats: number;
+    readonly rmssdMs: number | null;
+    readonly lnRmssd: number | null;
+    readonly meanHrBpm: number | null;
+    readonly reason: string | null;
+  } | null;
+  /** failed or cancelled: why, in words */
+  readonly reason: string | null;
+}
+
+export function readingMessage(m: Omit<ReadingMessage, 'type'>): ReadingMessage {
+  return { type: 'reading', ...m };
+}
+
 /** Columnar session history (uPlot draws columns directly). */
 export interface SessionBackfill {
   readonly session: SessionInfo;
@@ -204,6 +263,7 @@ export type ServerMessage =
   | BaselineMessage
   | SessionMessage
   | RecordingMessage
+  | ReadingMessage
   | ErrorMessage
   | PongMessage;
 

@@ -87,6 +87,14 @@ export const api = {
   scanStraps: (/** @type {number} */ seconds) => postJson('/api/straps/scan', { seconds }),
   chooseSource: (/** @type {string} */ stream, /** @type {unknown} */ choice) =>
     putJson(`/api/streams/${encodeURIComponent(stream)}/source`, choice),
+  clients: () => getJson('/api/clients'),
+  client: (/** @type {number} */ id) => getJson(`/api/clients/${id}`),
+  /** A file's text as readings of the client (`kind` unless the file says; `at` for a file without dates). */
+  uploadReadings: (
+    /** @type {number} */ id,
+    /** @type {{ fileName: string, text: string, kind?: string, at?: string }} */ body,
+  ) => postJson(`/api/clients/${id}/readings`, body),
+  cancelReading: (/** @type {string} */ stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}/reading`),
   removeStream: (/** @type {string} */ stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}`),
 };
 

@@ -19,6 +19,7 @@ const DIGITS = new Set(['1', '2', '3', '4', '5', '6', '7', '8', '9', '0']);
  * @property {() => void} theme light or dark (T)
  * @property {() => void} fullscreen (F)
  * @property {() => void} calm the client view (C)
+ * @property {() => void} reading take a reading at the table, or cancel the one being taken (H)
  */
 
 export class Keys {
@@ -79,6 +80,8 @@ export class Keys {
         return run(a.fullscreen);
       case 'c':
         return run(a.calm);
+      case 'h':
+        return run(a.reading);
       default:
         if (DIGITS.has(key)) run(() => a.markNumber(Number(key)));
     }

@@ -6,3 +6,5 @@ export declare const PHASE_KINDS: Facts['PHASE_KINDS'];
 export declare const MARKER_KINDS: Facts['MARKER_KINDS'];
 export declare const MARKER_VALUE_MAX: Facts['MARKER_VALUE_MAX'];
 export declare const TREND_FIELDS: Facts['TREND_FIELDS'];
+export declare const READING_KINDS: Facts['READING_KINDS'];
+export declare const READING_TIMING: Facts['READING_TIMING'];

@@ -32,6 +32,8 @@ export function chartPalette() {
   const v = (/** @type {string} */ name) => css.getPropertyValue(name).trim();
   return {
     fg: v('--fg'),
+    /** the charts' background (their box) */
+    bg: v('--surface'),
     dim: v('--dim'),
     grid: v('--grid'),
     rr: v('--series-rr'),

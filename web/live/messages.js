@@ -17,6 +17,7 @@ import { PROTOCOL } from '../lib/protocol.js';
  * @property {SessionModel} model
  * @property {View} view
  * @property {Connection} connection
+ * @property {import('./reading.js').TableReading} reading
  */
 
 /**
@@ -60,6 +61,8 @@ export function handleMessage(targets, msg) {
       break;
     case 'session':
       // A session ended; a new one arrives as a fresh hello.
+      // the next reading at the table is most likely the one after it
+      if (msg.event === 'ended') targets.reading.sessionSeen = true;
       if (msg.event === 'ended' && model.info?.id === msg.sessionId) {
         model.reset(null);
         view.invalidate('charts', 'figures', 'controls', 'log');
@@ -68,6 +71,9 @@ export function handleMessage(targets, msg) {
     case 'recording':
       state.recording = msg.state !== 'stopped';
       view.invalidate('controls', 'figures');
+      break;
+    case 'reading':
+      targets.reading.onMessage(msg);
       break;
     case 'pong':
     case 'error':

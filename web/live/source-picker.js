@@ -30,6 +30,21 @@ export class SourcePicker {
     this.fillChoices([]);
     dialog.showModal();
     $('client-label').focus();
+    // The clients on record, offered as the name is typed; a new name creates the client (POST /api/sessions).
+    api
+      .clients()
+      .then((/** @type {{ clients: { name: string }[] }} */ { clients }) => {
+        $('client-names').replaceChildren(
+          ...clients.map((c) => {
+            const o = document.createElement('option');
+            o.value = c.name;
+            return o;
+          }),
+        );
+      })
+      .catch(() => {
+        // no list: a name can still be typed
+      });
     api
       .sources()
       .then((/** @type {Offered} */ sources) => {

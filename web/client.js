@@ -1,0 +1,251 @@
+// One client's weeks: what their weeks came to, the timeline chart (daily values, 7-day baseline, normal range and
+// the sessions with their readings), the sessions and techniques tables, their readings with their quality, and an
+// upload of RR files as readings. Every figure is the server's (`GET /api/clients/:id`, src/io/client-record.ts).
+import { api } from './lib/api.js';
+import { clientTimelineChart } from './lib/client-chart.js';
+import {
+  dayLabel,
+  latestRange,
+  lnPct,
+  lnWithMs,
+  pairWords,
+  READING_KIND_WORDS,
+  signedLn,
+  TREND,
+  wallDateTime,
+  wallDay,
+} from './lib/client-model.js';
+import { $ } from './lib/dom.js';
+import { num } from './lib/format.js';
+import { applyTheme, chartPalette, savedTheme } from './lib/theme.js';
+
+/**
+ * @typedef {import('./lib/client-model.js').ClientRecord} ClientRecord
+ * @typedef {import('./lib/client-model.js').RecordSession} RecordSession
+ * @typedef {import('./lib/client-model.js').TechniqueRow} TechniqueRow
+ * @typedef {import('./lib/client-model.js').RecordReading} RecordReading
+ */
+
+const clientId = Number(location.pathname.split('/').filter(Boolean).pop());
+
+/** @type {ClientRecord | null} */
+let data = null;
+/** @type {{ destroy(): void } | null} */
+let chart = null;
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string | null} [text]
+ * @param {string} [className]
+ */
+function el(tag, text, className) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = text;
+  if (className) e.className = className;
+  return e;
+}
+
+/** @param {RecordSession} s */
+function sessionRow(s) {
+  const tr = document.createElement('tr');
+  tr.dataset.session = String(s.id);
+  const th = el('th');
+  th.scope = 'row';
+  const a = el('a', dayLabel(wallDay(s.date)));
+  a.href = `/sessions/${s.id}`;
+  a.setAttribute('aria-label', `Report of the session of ${dayLabel(wallDay(s.date))}`);
+  th.append(a);
+  const shift = el('td', null, 'num');
+  shift.textContent =
+    s.massageShiftLn === null
+      ? 'no shift (no baseline or massage phase)'
+      : `${signedLn(s.massageShiftLn)} (${lnPct(s.massageShiftLn)})`;
+  const next = el(
+    'td',
+    s.nextMorning
+      ? `${num(s.nextMorning.lnRmssd, 2)}: ${s.nextMorningWords ?? 'no normal range yet'}`
+      : 'no reading the next morning',
+  );
+  if (s.nextMorningPosition) next.dataset.position = s.nextMorningPosition;
+  const pair = el('td', pairWords(s), 'pair');
+  if (s.before && s.after) pair.dataset.pair = 'both';
+  tr.append(th, el('td', s.mainTechnique ?? '—'), shift, pair, next);
+  return tr;
+}
+
+/** @param {TechniqueRow} t */
+function techniqueRow(t) {
+  const tr = document.createElement('tr');
+  tr.dataset.technique = t.technique;
+  const th = el('th', t.technique);
+  th.scope = 'row';
+  const interval =
+    t.ciLowLn === null || t.ciHighLn === null ? '—' : `${signedLn(t.ciLowLn)} to ${signedLn(t.ciHighLn)}`;
+  tr.append(
+    th,
+    el('td', `${t.sessions}${t.shifts === t.sessions ? '' : ` (${t.shifts} with a shift)`}`, 'num'),
+    el('td', t.meanShiftLn === null ? '—' : `${signedLn(t.meanShiftLn)} (${lnPct(t.meanShiftLn)})`, 'num'),
+    el('td', interval, 'num'),
+    el('td', t.words),
+  );
+  return tr;
+}
+
+/** @param {RecordReading} r */
+function readingRow(r) {
+  const tr = document.createElement('tr');
+  tr.dataset.reading = String(r.id);
+  tr.dataset.kind = r.kind;
+  const th = el('th', wallDateTime(r.at));
+  th.scope = 'row';
+  const quality = el(
+    'td',
+    r.reason ?? (r.correctedPct > 0 ? `${num(r.correctedPct, 1)} % of beats corrected` : 'clean'),
+    r.reason ? 'no-value' : '',
+  );
+  tr.append(
+    th,
+    el('td', READING_KIND_WORDS[r.kind] ?? r.kind),
+    el('td', num(r.lnRmssd, 2), 'num'),
+    el('td', num(r.rmssdMs, 0), 'num'),
+    el('td', num(r.meanHrBpm, 0), 'num'),
+    el('td', String(r.beats), 'num'),
+    quality,
+    el('td', r.source, 'source'),
+  );
+  return tr;
+}
+
+/** @param {ClientRecord} d */
+function render(d) {
+  const { client } = d;
+  document.title = `tableside · ${client.name}`;
+  $('title').textContent = client.name;
+  const valued = d.readings.filter((r) => r.lnRmssd !== null).length;
+  $('meta').textContent = [
+    `${d.sessions.length} session${d.sessions.length === 1 ? '' : 's'}`,
+    `${d.readings.length} reading${d.readings.length === 1 ? '' : 's'} (${valued} with a value)`,
+    d.days.length > 0
+      ? `${dayLabel(wallDay(d.days[0].date))} – ${dayLabel(wallDay(d.days[d.days.length - 1].date))}`
+      : 'no readings yet',
+  ].join(' · ');
+  const w = d.overWeeks;
+  const over = $('over-weeks');
+  over.dataset.verdict = w.verdict;
+  over.replaceChildren(
+    el('span', TREND[w.verdict].glyph, 'trend-arrow'),
+    ` ${w.words[0].toUpperCase()}${w.words.slice(1)}.`,
+  );
+  const range = latestRange(d.days);
+  $('range-line').textContent = range
+    ? `Their usual range (${range.date}): lnRMSSD ${lnWithMs(range.normalLow)} to ${lnWithMs(range.normalHigh)}; 7-day baseline ${lnWithMs(range.baseline7)}.`
+    : 'No usual range yet: it needs 14 morning readings within 60 days.';
+  $('sessions')
+    .querySelector('tbody')
+    ?.replaceChildren(
+      ...(d.sessions.length === 0
+        ? [emptyRow(5, 'No sessions on this record yet.')]
+        : [...d.sessions].reverse().map(sessionRow)),
+    );
+  $('techniques')
+    .querySelector('tbody')
+    ?.replaceChildren(
+      ...(d.techniques.length === 0
+        ? [emptyRow(5, 'No technique marked yet (mark techniques during a session).')]
+        : d.techniques.map(techniqueRow)),
+    );
+  $('readings')
+    .querySelector('tbody')
+    ?.replaceChildren(
+      ...(d.readings.length === 0
+        ? [emptyRow(8, 'No readings yet.')]
+        : [...d.readings].sort((a, b) => b.at.localeCompare(a.at) || b.id - a.id).map(readingRow)),
+    );
+  $('report-link', HTMLAnchorElement).href = `/clients/${client.id}/report`;
+  $('export-link', HTMLAnchorElement).href = `/api/clients/${client.id}/export`;
+  $('client').hidden = false;
+  $('client-status').hidden = true;
+  buildChart(d);
+}
+
+/**
+ * @param {number} span
+ * @param {string} text
+ */
+function emptyRow(span, text) {
+  const tr = document.createElement('tr');
+  const td = el('td', text, 'dim');
+  td.colSpan = span;
+  tr.append(td);
+  return tr;
+}
+
+/** @param {ClientRecord} d */
+function buildChart(d) {
+  chart?.destroy();
+  chart = clientTimelineChart($('timeline'), chartPalette(), d);
+}
+
+async function load() {
+  if (!Number.isInteger(clientId)) {
+    $('client-status').textContent = 'No client id in the address.';
+    return;
+  }
+  try {
+    /** @type {ClientRecord} */
+    const loaded = await api.client(clientId);
+    data = loaded;
+    render(loaded);
+  } catch (e) {
+    const err = /** @type {import('./lib/api.js').ApiRefused} */ (e);
+    $('client-status').textContent =
+      err.status === 404 ? `There is no client ${clientId}.` : `Could not load client ${clientId}: ${err.message}`;
+  }
+}
+
+/** @param {SubmitEvent} event */
+async function upload(event) {
+  event.preventDefault();
+  const files = [...($('upload-file', HTMLInputElement).files ?? [])];
+  const kind = $('upload-kind', HTMLSelectElement).value;
+  const at = $('upload-at', HTMLInputElement).value;
+  const status = $('upload-status');
+  if (files.length === 0) {
+    status.textContent = 'Choose one or more files first.';
+    return;
+  }
+  const said = [];
+  for (const file of files) {
+    try {
+      const text = await file.text();
+      /** @type {{ readings: number, added: number, duplicates: number, withoutValue: number }} */
+      const r = await api.uploadReadings(clientId, {
+        fileName: file.name,
+        text,
+        ...(kind ? { kind } : {}),
+        ...(at ? { at } : {}),
+      });
+      said.push(
+        `${file.name}: ${r.added} reading${r.added === 1 ? '' : 's'} added` +
+          (r.duplicates ? `, ${r.duplicates} already on the record` : '') +
+          (r.withoutValue ? `, ${r.withoutValue} without a value (see Quality)` : ''),
+      );
+    } catch (e) {
+      said.push(`${file.name}: refused — ${/** @type {Error} */ (e).message}`);
+    }
+  }
+  status.textContent = `${said.join('. ')}.`;
+  await load();
+}
+
+applyTheme(savedTheme());
+$('theme-toggle').setAttribute('aria-pressed', String(savedTheme() === 'light'));
+$('theme-toggle').addEventListener('click', () => {
+  const next = document.documentElement.dataset.theme === 'light' ? 'dark' : 'light';
+  applyTheme(next);
+  $('theme-toggle').setAttribute('aria-pressed', String(next === 'light'));
+  if (data) buildChart(data);
+});
+$('upload', HTMLFormElement).addEventListener('submit', (e) => void upload(e));
+load();
