@@ -421,10 +421,28 @@ export class RollingEngine {
    * average[b] = mean of the first `count` densities in `averaged`, only when a summary is made (while settling or
    * too irregular nothing reads it). Each bin is summed newest segment first, as it always was (0 + the newest is the
    * newest: densities are never −0), so the bits do not change; whole rows at a time, which runs about twice as fast
-   * as gathering one bin from every segment.
+   * as gathering one bin from every segment through an inner loop. A full window (8 segments, every update after the
+   * first 300 s of a run) is summed in one pass instead, the eight rows held in locals: the same additions in the
+   * same order, a third of the time.
    */
   private averageSegments(count: number): void {
     const average = this.average;
+    if (count === 8) {
+      const rows = this.cache;
+      const order = this.averaged;
+      const d0 = rows[order[0]];
+      const d1 = rows[order[1]];
+      const d2 = rows[order[2]];
+      const d3 = rows[order[3]];
+      const d4 = rows[order[4]];
+      const d5 = rows[order[5]];
+      const d6 = rows[order[6]];
+      const d7 = rows[order[7]];
+      for (let b = 0; b < average.length; b++) {
+        average[b] = (d0[b] + d1[b] + d2[b] + d3[b] + d4[b] + d5[b] + d6[b] + d7[b]) / 8;
+      }
+      return;
+    }
     average.set(this.cache[this.averaged[0]]);
     for (let j = 1; j < count; j++) {
       const density = this.cache[this.averaged[j]];
