@@ -7,7 +7,7 @@
  * `summariseDensity` (an averaged density → band powers, ratios, HF peak, breathing). `frequencyDomain` is exactly
  * `resampleEven` + those two, so batch and live numbers come from the same code.
  */
-import { type RealFft, realFftOfSize } from './fft.js';
+import { type PaddedRealFft, paddedRealFft, type RealFft, realFftOfSize } from './fft.js';
 import { type InterpolationMethod, resampledLength, resampleEven } from './interpolate.js';
 import type { NotAvailable } from './types.js';
 
@@ -165,6 +165,8 @@ export class SegmentDensity {
   /** segmentSamples windowed values followed by zeros up to nfft (the zeros are never written) */
   readonly #padded: Float64Array;
   readonly #fft: RealFft;
+  /** the same transform pruned to the segment's samples and the bins up to maxBin, when the sizes allow it */
+  readonly #prunedFft: PaddedRealFft | undefined;
   /** per bin 0…maxBin: 1 / (fs·Σw²), doubled for every bin but DC and Nyquist (one-sided) */
   readonly #binScale: Float64Array;
 
@@ -172,6 +174,7 @@ export class SegmentDensity {
     this.plan = planOf(optionsOrPlan);
     const { segmentSamples, nfft, fsHz } = this.plan.options;
     this.#fft = realFftOfSize(nfft);
+    this.#prunedFft = paddedRealFft(nfft, segmentSamples, this.plan.maxBin);
     this.#window = new Float64Array(segmentSamples);
     let windowPower = 0;
     for (let n = 0; n < segmentSamples; n++) {
@@ -211,6 +214,8 @@ export class SegmentDensity {
     const window = this.#window;
     for (let n = 0; n < segmentSamples; n++) padded[n] = (samples[offset + n] - mean) * window[n];
 
+    // The pruned transform reads only the windowed samples (the zeros after them are implied): the same bits.
+    if (this.#prunedFft !== undefined) return this.#prunedFft.powerSpectrum(padded, out, this.#binScale);
     return this.#fft.powerSpectrum(padded, maxBin, out, this.#binScale);
   }
 }
