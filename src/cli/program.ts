@@ -1,20 +1,16 @@
-/** The `tableside` command line: builds the commands; `main.ts` runs them. */
+/**
+ * The `tableside` command line: builds the commands; `main.ts` runs them.
+ *
+ * Each command loads its own modules when it runs, not before: `analyze` needs neither the server, the logger, SQLite
+ * nor Bluetooth, and loading them all took longer than reading and analysing a day-long recording.
+ */
 
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { READING_KINDS } from '../domain/kinds.js';
 import { liveOutput, stderr, stdout } from '../host/output.js';
-import { EXPORT_FORMATS } from '../io/session-export.js';
+import { EXPORT_FORMATS } from '../io/export-formats.js';
 import type { Speed } from '../sources/pacing.js';
-import { loadReplaySource } from '../sources/replay.js';
-import { simulatedSource } from '../sources/simulated.js';
-import { analyzeCommand } from './analyze.js';
-import { scanCommand, startCommand } from './ble-commands.js';
-import { clientCommand, clientsCommand, importCommand } from './clients.js';
-import { serve } from './daemon-command.js';
-import { backupCommand, deleteCommand, purgeCommand, restoreCommand } from './privacy.js';
-import { exportCommand, sessionsCommand } from './sessions.js';
-import { tokenCommand } from './token-command.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -58,6 +54,7 @@ export function buildCli(): Command {
         }),
     )
     .action(async (file: string, opts) => {
+      const { analyzeCommand } = await import('./analyze.js');
       await analyzeCommand(file, opts);
     });
 
@@ -72,6 +69,7 @@ export function buildCli(): Command {
       'a second strap, worn by the therapist, recorded as its own stream of the session (without an id: the first other strap found)',
     )
     .action(async (opts) => {
+      const { startCommand } = await import('./ble-commands.js');
       await startCommand(opts);
     });
 
@@ -82,6 +80,7 @@ export function buildCli(): Command {
     .option('--no-battery', 'do not connect to each strap to read its battery level')
     .option('--json', 'print JSON')
     .action(async (opts) => {
+      const { scanCommand } = await import('./ble-commands.js');
       await scanCommand(opts);
     });
 
@@ -92,6 +91,10 @@ export function buildCli(): Command {
     .option('--speed <n>', 'playback speed: 1 = real time, 10 = ten times faster, max = as fast as possible', speed, 1)
     .option('--exit', 'exit when the recording has been replayed (for scripts)')
     .action(async (file: string, opts) => {
+      const [{ loadReplaySource }, { serve }] = await Promise.all([
+        import('../sources/replay.js'),
+        import('./daemon-command.js'),
+      ]);
       const source = await loadReplaySource(file, opts.speed, { units: opts.units });
       const running = await serve(source, {
         ...opts,
@@ -110,6 +113,10 @@ export function buildCli(): Command {
     .option('--therapist', "a second simulated strap, the therapist's, as its own stream (seed + 1)")
     .option('--exit', 'exit when the simulated session ends')
     .action(async (opts) => {
+      const [{ simulatedSource }, { serve }] = await Promise.all([
+        import('../sources/simulated.js'),
+        import('./daemon-command.js'),
+      ]);
       const source = simulatedSource({
         seed: opts.seed,
         speed: opts.speed,
@@ -143,7 +150,7 @@ export function buildCli(): Command {
     .description('list the stored sessions')
     .addOption(serveOptions.db())
     .option('--json', 'print JSON')
-    .action((opts) => sessionsCommand(opts));
+    .action(async (opts) => (await import('./sessions.js')).sessionsCommand(opts));
 
   program
     .command('import')
@@ -164,14 +171,14 @@ export function buildCli(): Command {
     )
     .option('--user <code>', "in a file with several people's readings, whose to import")
     .addOption(serveOptions.db())
-    .action((files: string[], opts) => importCommand(files, opts));
+    .action(async (files: string[], opts) => (await import('./clients.js')).importCommand(files, opts));
 
   program
     .command('clients')
     .description('list the clients: sessions, readings, last visit')
     .addOption(serveOptions.db())
     .option('--json', 'print JSON')
-    .action((opts) => clientsCommand(opts));
+    .action(async (opts) => (await import('./clients.js')).clientsCommand(opts));
 
   program
     .command('client')
@@ -181,7 +188,7 @@ export function buildCli(): Command {
     .option('--today <date>', 'the last day of the record (YYYY-MM-DD; default: today)', date)
     .addOption(new Option('--normal-sd <k>', 'normal range: mean ± k SD').choices(['0.5', '1']))
     .addOption(serveOptions.db())
-    .action((name: string, opts) => clientCommand(name, opts));
+    .action(async (name: string, opts) => (await import('./clients.js')).clientCommand(name, opts));
 
   program
     .command('export')
@@ -193,7 +200,7 @@ export function buildCli(): Command {
     .addOption(new Option('--format <format>', 'export format').choices([...EXPORT_FORMATS]).default('csv'))
     .option('--out <file>', 'write to a file instead of stdout')
     .addOption(serveOptions.db())
-    .action((id: number, opts) => exportCommand(id, opts));
+    .action(async (id: number, opts) => (await import('./sessions.js')).exportCommand(id, opts));
 
   program
     .command('delete')
@@ -201,7 +208,7 @@ export function buildCli(): Command {
     .argument('<id>', 'session id (see tableside sessions)', integer)
     .option('--yes', 'do not ask (needed when stdin is not a terminal)')
     .addOption(serveOptions.db())
-    .action((id: number, opts) => deleteCommand(id, opts));
+    .action(async (id: number, opts) => (await import('./privacy.js')).deleteCommand(id, opts));
 
   program
     .command('purge')
@@ -209,7 +216,7 @@ export function buildCli(): Command {
     .requiredOption('--client <label>', 'the client label, as `tableside sessions` shows it')
     .option('--yes', 'do not ask (needed when stdin is not a terminal)')
     .addOption(serveOptions.db())
-    .action((opts) => purgeCommand(opts));
+    .action(async (opts) => (await import('./privacy.js')).purgeCommand(opts));
 
   program
     .command('backup')
@@ -217,14 +224,14 @@ export function buildCli(): Command {
     .argument('<file>', 'the backup file to write')
     .option('--force', 'replace the file if it exists')
     .addOption(serveOptions.db())
-    .action((file: string, opts) => backupCommand(file, opts));
+    .action(async (file: string, opts) => (await import('./privacy.js')).backupCommand(file, opts));
 
   program
     .command('restore')
     .description('put a backup in place of the session database (stop tableside first); the old one is kept aside')
     .argument('<file>', 'a backup made by tableside backup')
     .addOption(serveOptions.db())
-    .action((file: string, opts) => restoreCommand(file, opts));
+    .action(async (file: string, opts) => (await import('./privacy.js')).restoreCommand(file, opts));
 
   program
     .command('token')
@@ -235,7 +242,7 @@ export function buildCli(): Command {
       new Option('--host <address>', 'the address the daemon listens on (0.0.0.0: every address)').default('0.0.0.0'),
     )
     .option('--tls', 'the daemon serves HTTPS (--tls or --tls-cert)')
-    .action((opts) => tokenCommand(opts));
+    .action(async (opts) => (await import('./token-command.js')).tokenCommand(opts));
 
   return program;
 }

@@ -27,12 +27,12 @@ import type {
   StoredSession,
   StoredStatus,
 } from '../store/types.js';
+import type { ExportFormat } from './export-formats.js';
 import { formatRrText } from './rr-text.js';
 import { formatTablesideBeats, TABLESIDE_BEAT_FLAG, type TablesideBeat } from './tableside-format.js';
 import { type RecordedEvent, recordingHead, recordingLine } from './tableside-recording.js';
 
-export const EXPORT_FORMATS = ['csv', 'rr', 'json', 'recording'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export { EXPORT_FORMATS, type ExportFormat } from './export-formats.js';
 
 /** Everything stored for one session, as the store hands it out. */
 export interface SessionRows {
