@@ -5,7 +5,7 @@ import { looksLikeHrm, parsePolarHrm } from './polar-hrm.js';
 import { parseRrCsv } from './rr-csv.js';
 import { RrFileError } from './rr-file-error.js';
 import type { RrRecording } from './rr-recording.js';
-import { parseRrTextLines } from './rr-text.js';
+import { parsePlainRrText, parseRrTextLines } from './rr-text.js';
 import { looksLikeTablesideBeats, tablesideRecording } from './tableside-format.js';
 import { isRecordingText, parseRecording, rrFromRecording } from './tableside-recording.js';
 import { baseName, contentLines, isDecimal, splitLines, stripBom, type TimeUnit } from './text.js';
@@ -36,6 +36,9 @@ const MIN_INTERVALS = 2;
  */
 export function parseRrText(text: string, fileName: string, options: RrReadOptions = {}): RrRecording {
   const body = stripBom(text);
+  // One value per line, the common case, in one pass; anything else (or any doubt) takes the general path.
+  const plain = parsePlainRrText(body, options.units);
+  if (plain !== undefined) return withStartFromName(plain, fileName);
   refuseBinary(body, fileName);
   if (body.trim() === '') throw new RrFileError('RR_FILE_EMPTY', fileName, undefined, 'the file is empty');
   const recording = parseLines(splitLines(body), fileName, options.units);

@@ -128,7 +128,7 @@ function median(values: ArrayLike<number>): number {
  * first line (PhysioNet `rr_secs` exports start with e.g. 225.8 s) or a 12-second gap in a seconds file must not turn
  * the whole file into milliseconds, nor a 0.5 ms glitch a ms file into seconds.
  */
-export function unitByMedian(values: readonly number[]): TimeUnit {
+export function unitByMedian(values: ArrayLike<number>): TimeUnit {
   return median(values) < 10 ? 's' : 'ms';
 }
 
@@ -141,10 +141,16 @@ export function unitByMedian(values: readonly number[]): TimeUnit {
  */
 export const PLAUSIBLE_RR_MS = { min: 250, max: 2500 } as const;
 
+/** Whether intervals read without a named unit have a plausible typical (median) RR (`PLAUSIBLE_RR_MS`). */
+export function hasPlausibleMedian(rrMs: ArrayLike<number>): boolean {
+  const typicalMs = median(rrMs);
+  return typicalMs >= PLAUSIBLE_RR_MS.min && typicalMs <= PLAUSIBLE_RR_MS.max;
+}
+
 /** Refuses values that, read as `unit` by their median, give no human heart rhythm (`RR_FILE_UNIT`). */
 function requirePlausible(rrMs: Float64Array, values: readonly number[], unit: TimeUnit, file: string): void {
+  if (hasPlausibleMedian(rrMs)) return;
   const typicalMs = median(rrMs);
-  if (typicalMs >= PLAUSIBLE_RR_MS.min && typicalMs <= PLAUSIBLE_RR_MS.max) return;
   const read = unit === 's' ? 'seconds' : 'milliseconds';
   const other = unit === 's' ? 'ms' : 's';
   const rate = `${figure(typicalMs)} ms (${figure(60_000 / typicalMs)} bpm)`;
@@ -243,7 +249,8 @@ export function tokensToMs(
 /** The longest first value that is still read as an interval in a one-column seconds file, ms (see `tokensToMs`). */
 const MAX_FIRST_INTERVAL_MS = 2500;
 
-function isLeadingOffset(rrMs: Float64Array): boolean {
+/** Whether the first of a one-column seconds file's values (in ms) is the time of the first beat (see `tokensToMs`). */
+export function isLeadingOffset(rrMs: Float64Array): boolean {
   if (rrMs.length < 3) return false;
   const first = rrMs[0] as number;
   return first > MAX_FIRST_INTERVAL_MS && first > 3 * median(rrMs.subarray(1));
