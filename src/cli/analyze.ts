@@ -2,10 +2,11 @@
 
 import { type Output, stdout } from '../host/output.js';
 import { type Analysis, analyze } from '../hrv/analyze.js';
-import { type LiveMetrics, ROLLING_DEFAULTS, RollingEngine } from '../hrv/rolling.js';
+import { ROLLING_DEFAULTS, RollingEngine } from '../hrv/rolling.js';
 import { METHOD_B } from '../hrv/spectrum.js';
 import { readRrFile, type TimeUnit } from '../io/rr-file.js';
 import { clock, fixed, progressBar } from './format.js';
+import { RollingCsvWriter } from './rolling-output.js';
 
 export interface AnalyzeCommandOptions {
   json?: boolean;
@@ -50,23 +51,7 @@ export async function analyzeCommand(file: string, opts: AnalyzeCommandOptions, 
   }
 }
 
-const CSV_HEADER =
-  'seq,t_s,rr_ms,kind,mean_hr_bpm,rmssd_ms,ln_rmssd,sdnn_ms,hf_ms2,lf_ms2,lf_hf,hf_peak_hz,respiration_bpm,' +
-  'spectral_at_s,beats_in_window,corrected_pct,settling,too_irregular,reason\n';
-
-function csvRow(m: LiveMetrics): string {
-  const q = m.quality;
-  const num = (v: number | null) => (v === null ? '' : String(v));
-  const reason = q.reason ?? q.spectralReason ?? '';
-  return (
-    `${m.seq},${Math.round(m.tS * 1e6) / 1e6},${m.rrMs},${m.kind},${num(m.meanHrBpm)},${num(m.rmssdMs)},${num(m.lnRmssd)},` +
-    `${num(m.sdnnMs)},${num(m.hfMs2)},${num(m.lfMs2)},${num(m.lfHfRatio)},${num(m.hfPeakHz)},` +
-    `${num(m.respirationRateBpm)},${num(m.spectralAtS)},${q.beatsInWindow},${q.correctedPct},` +
-    `${q.settling},${q.tooIrregular},${reason.includes(',') ? `"${reason}"` : reason}\n`
-  );
-}
-
-/** Lines are gathered into chunks: one write per line would dominate the run time on a 21-hour recording. */
+/** NDJSON lines are gathered into chunks: one write per line would dominate the run time on a 21-hour recording. */
 const CHUNK_LINES = 2048;
 
 async function writeRolling(
@@ -81,30 +66,51 @@ async function writeRolling(
     correction: opts.correction,
     spectrum: { ...METHOD_B, interpolation: opts.interpolation },
   });
-  const line = opts.format === 'csv' ? csvRow : (m: LiveMetrics) => `${JSON.stringify(m)}\n`;
   const progress = progressBar(rrMs.length >= PROGRESS_MIN_BEATS ? rrMs.length : 0, 'analyzing');
-  let chunk: string[] = [];
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    out.write(chunk.join(''));
-    chunk = [];
-    await out.ready();
-  };
-  if (opts.format === 'csv') chunk.push(CSV_HEADER);
+  // Beat time: cumulative RR; a gap in the file restarts nothing here, the engine restarts its windows.
   let tS = 0;
-  for (let i = 0; i < rrMs.length; i++) {
-    // Beat time: cumulative RR; a gap in the file restarts nothing here, the engine restarts its windows.
-    tS += rrMs[i] / 1000;
-    for (const m of engine.push(rrMs[i], tS, Boolean(gapBefore?.[i]))) chunk.push(line(m));
-    if (chunk.length >= CHUNK_LINES) {
-      await flush();
+  if (opts.format === 'csv') {
+    // The output copies the bytes it is given, so the writer may reuse its buffer at once.
+    const csv = new RollingCsvWriter((bytes) => {
+      out.write(bytes);
+      return out.ready();
+    });
+    csv.header();
+    for (let i = 0; i < rrMs.length; i++) {
+      tS += rrMs[i] / 1000;
+      for (const m of engine.push(rrMs[i], tS, Boolean(gapBefore?.[i]))) {
+        const full = csv.row(m);
+        if (full !== undefined) {
+          await full;
+          progress.update(i);
+        }
+      }
       // The reader has gone (`| head`): the rest would be computed for nobody.
       if (out.closed) break;
-      progress.update(i);
     }
+    for (const m of engine.flush()) await csv.row(m);
+    await csv.flush();
+  } else {
+    let chunk: string[] = [];
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      out.write(chunk.join(''));
+      chunk = [];
+      await out.ready();
+    };
+    for (let i = 0; i < rrMs.length; i++) {
+      tS += rrMs[i] / 1000;
+      for (const m of engine.push(rrMs[i], tS, Boolean(gapBefore?.[i]))) chunk.push(`${JSON.stringify(m)}\n`);
+      if (chunk.length >= CHUNK_LINES) {
+        await flush();
+        // The reader has gone (`| head`): the rest would be computed for nobody.
+        if (out.closed) break;
+        progress.update(i);
+      }
+    }
+    for (const m of engine.flush()) chunk.push(`${JSON.stringify(m)}\n`);
+    await flush();
   }
-  for (const m of engine.flush()) chunk.push(line(m));
-  await flush();
   progress.done();
 }
 

@@ -75,9 +75,10 @@ export class Output {
     return this.closedBy !== null;
   }
 
-  write(text: string): void {
-    if (this.closedBy !== null || text.length === 0) return;
-    const chunk = Buffer.from(text, 'utf8');
+  /** Text as UTF-8, or bytes (copied: the caller may reuse its buffer at once). */
+  write(data: string | Uint8Array): void {
+    if (this.closedBy !== null || data.length === 0) return;
+    const chunk = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (this.live && this.stream.writableLength + chunk.length > this.maxWaitingBytes) {
       this.dropped++;
       this.droppedUntold++;

@@ -2,9 +2,14 @@
  * `tableside analyze` and the `--units` option as a user runs them: the real CLI in its own process (run from dist/:
  * `npm run build` first), on fixture files shaped like real exports.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CSV_HEADER } from '../../src/cli/rolling-output.js';
+import { type LiveMetrics, RollingEngine } from '../../src/hrv/rolling.js';
+import { readRrFile } from '../../src/io/rr-file.js';
 import { runCliResult, tempDir } from '../helpers/daemon-process.js';
+import { definitionRow } from '../helpers/rolling-csv.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -76,4 +81,56 @@ describe('tableside analyze: the unit of a file that names none', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--units s');
   });
+});
+
+/** The CLI's stdout as bytes, decoded once at the end (a row is never split across two decodes). */
+function analyzeBytes(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/tableside.js', 'analyze', ...args]);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+  });
+}
+
+async function engineRows(file: string, rmssdWindowS = 60): Promise<LiveMetrics[]> {
+  const { rrMs } = await readRrFile(file);
+  const engine = new RollingEngine({ rmssdWindowS });
+  const rows: LiveMetrics[] = [];
+  let tS = 0;
+  for (let i = 0; i < rrMs.length; i++) {
+    tS += rrMs[i] / 1000;
+    for (const m of engine.push(rrMs[i], tS, false)) rows.push(m);
+  }
+  rows.push(...engine.flush());
+  return rows;
+}
+
+describe('tableside analyze --rolling (real process): the bytes of the row definition', () => {
+  it('prints the defined CSV rows for a 21-hour recording (80 441 rows, many output buffers)', async () => {
+    const file = 'recordings/physionet_rr_healthy_000.txt';
+    const [run, rows] = await Promise.all([analyzeBytes([file, '--rolling', '--window', '30']), engineRows(file, 30)]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(rows.length).toBe(80_441);
+    const expected = CSV_HEADER + rows.map(definitionRow).join('');
+    expect(run.stdout.length).toBe(expected.length);
+    expect(run.stdout === expected).toBe(true); // not toBe: a 16 MB diff would drown the report
+  }, 180_000);
+
+  it('prints the defined CSV rows and NDJSON lines for a short recording', async () => {
+    const file = 'recordings/bartels_noisy_rri_polar.txt';
+    const rows = await engineRows(file);
+    const csv = await analyzeBytes([file, '--rolling']);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout).toBe(CSV_HEADER + rows.map(definitionRow).join(''));
+    const ndjson = await analyzeBytes([file, '--rolling', '--format', 'ndjson']);
+    expect(ndjson.code).toBe(0);
+    expect(ndjson.stdout).toBe(rows.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  }, 60_000);
 });
