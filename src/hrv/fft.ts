@@ -85,7 +85,8 @@ interface FftJsTables {
  * digit-reversal order, every multiplication and addition in the same order, and leaves out only what cannot change
  * a bit of the result:
  * - the first two passes: with at most size/16 non-zero inputs, every block of 16 values they build holds one input
- *   value, copied (the other terms are exact zeros, and x + 0 = x); the constructor checks that layout;
+ *   value, copied (the other terms are exact zeros, and x + 0 = x); the constructor checks that layout. The third
+ *   pass reads those values straight from the input and skips their products with zero imaginary parts;
  * - in the last pass, every output above `maxBin` and every term that only feeds those outputs;
  * - multiplications by fft.js's direction factor, which is 1 for a forward transform.
  * A zero may come out with the other sign than fft.js gives it; a power |X|² cannot tell.
@@ -105,8 +106,8 @@ export class PaddedRealFft {
   readonly #blockInput: Int32Array;
 
   constructor(size: number, inputLength: number, maxBin: number) {
-    if (!isPowerOfTwo(size) || Math.log2(size) % 2 !== 0 || size < 64) {
-      throw new RangeError(`size must be a power of four ≥ 64, got ${size}`);
+    if (!isPowerOfTwo(size) || Math.log2(size) % 2 !== 0 || size < 256) {
+      throw new RangeError(`size must be a power of four ≥ 256, got ${size}`);
     }
     if (!Number.isInteger(inputLength) || inputLength < 1 || inputLength > size / 16) {
       throw new RangeError(`inputLength must be an integer in 1…${size / 16}, got ${inputLength}`);
@@ -152,19 +153,66 @@ export class PaddedRealFft {
     const table = this.#table;
     const csize = 2 * size;
 
-    // Passes 1 and 2: block s of 32 values (16 complex) holds its one input in every real part up to the middle.
+    // Passes 1 to 3. After the first two, block s of 32 values holds its one input in every real part up to the
+    // middle, imaginary parts 0: the third pass reads the four values of its four blocks once, and leaves out their
+    // products with those zero imaginary parts (x − 0 = x, x + 0 = x).
     const blockInput = this.#blockInput;
-    for (let s = 0, offset = 0; s < blockInput.length; s++, offset += 32) {
-      const at = blockInput[s];
-      const value = at < inputLength ? input[at] : 0;
-      for (let i = 0; i <= 16; i += 2) {
-        work[offset + i] = value;
-        work[offset + i + 1] = 0;
+    let step = size / 32;
+    {
+      const len = (csize / step) << 1;
+      const halfLen = len >>> 1;
+      const quarterLen = halfLen >>> 1;
+      const hquarterLen = quarterLen >>> 1;
+      for (let outOff = 0, s = 0; outOff < csize; outOff += len, s += 4) {
+        const Ar = blockInput[s] < inputLength ? input[blockInput[s]] : 0;
+        const Br = blockInput[s + 1] < inputLength ? input[blockInput[s + 1]] : 0;
+        const Cr = blockInput[s + 2] < inputLength ? input[blockInput[s + 2]] : 0;
+        const Dr = blockInput[s + 3] < inputLength ? input[blockInput[s + 3]] : 0;
+        for (let i = 0, k = 0; i <= hquarterLen; i += 2, k += step) {
+          const A = outOff + i;
+          const B = A + quarterLen;
+          const C = B + quarterLen;
+
+          const MBr = Br * table[k];
+          const MBi = Br * table[k + 1];
+          const MCr = Cr * table[2 * k];
+          const MCi = Cr * table[2 * k + 1];
+          const MDr = Dr * table[3 * k];
+          const MDi = Dr * table[3 * k + 1];
+
+          const T0r = Ar + MCr;
+          const T0i = MCi;
+          const T1r = Ar - MCr;
+          const T1i = -MCi;
+          const T2r = MBr + MDr;
+          const T2i = MBi + MDi;
+          const T3r = MBr - MDr;
+          const T3i = MBi - MDi;
+
+          work[A] = T0r + T2r;
+          work[A + 1] = T0i + T2i;
+          work[B] = T1r + T3i;
+          work[B + 1] = T1i - T3r;
+
+          if (i === 0) {
+            work[C] = T0r - T2r;
+            work[C + 1] = T0i - T2i;
+            continue;
+          }
+          if (i === hquarterLen) continue;
+
+          const SA = outOff + quarterLen - i;
+          const SB = outOff + halfLen - i;
+          work[SA] = T1r + -T3i;
+          work[SA + 1] = -T1i + -T3r;
+          work[SB] = T0r + -T2r;
+          work[SB + 1] = -T0i - -T2i;
+        }
       }
+      step >>= 2;
     }
 
-    // The middle passes, as fft.js runs them (direction factor 1 left out).
-    let step = size / 32;
+    // The other middle passes, as fft.js runs them (direction factor 1 left out).
     for (; step > 2; step >>= 2) {
       const len = (csize / step) << 1;
       const halfLen = len >>> 1;
@@ -296,7 +344,7 @@ export function paddedRealFft(size: number, inputLength: number, maxBin: number)
   const fits =
     isPowerOfTwo(size) &&
     Math.log2(size) % 2 === 0 &&
-    size >= 64 &&
+    size >= 256 &&
     Number.isInteger(inputLength) &&
     inputLength >= 1 &&
     inputLength <= size / 16 &&
