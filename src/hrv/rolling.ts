@@ -157,6 +157,8 @@ export class RollingEngine {
   private readonly density: SegmentDensity;
   /** per update slot: the segment density computed at that update, and its end time */
   private readonly cache: Float64Array[];
+  /** the memory behind `cache`: slot k's density is cacheRows[k·bins … (k + 1)·bins) */
+  private readonly cacheRows: Float64Array;
   private readonly cacheEndS: Float64Array;
   private readonly average: Float64Array;
   /** cache slots of the segments the current update averages, newest first */
@@ -198,7 +200,9 @@ export class RollingEngine {
     this.segmentsPerWindow = Math.floor((o.spectralWindowS - this.segmentS) / hopS) + 1;
     this.density = new SegmentDensity(s);
     const slots = this.hopUpdates * this.segmentsPerWindow;
-    this.cache = Array.from({ length: slots }, () => new Float64Array(this.density.bins));
+    const bins = this.density.bins;
+    this.cacheRows = new Float64Array(slots * bins);
+    this.cache = Array.from({ length: slots }, (_, k) => this.cacheRows.subarray(k * bins, (k + 1) * bins));
     this.cacheEndS = new Float64Array(slots).fill(Number.NaN);
     this.average = new Float64Array(this.density.bins);
     this.averaged = new Int32Array(this.segmentsPerWindow);
@@ -422,24 +426,34 @@ export class RollingEngine {
    * too irregular nothing reads it). Each bin is summed newest segment first, as it always was (0 + the newest is the
    * newest: densities are never −0), so the bits do not change; whole rows at a time, which runs about twice as fast
    * as gathering one bin from every segment through an inner loop. A full window (8 segments, every update after the
-   * first 300 s of a run) is summed in one pass instead, the eight rows held in locals: the same additions in the
-   * same order, a third of the time.
+   * first 300 s of a run) is summed in one pass instead, the eight rows read at fixed offsets of the one array that
+   * holds them all: the same additions in the same order, in about a quarter of the time.
    */
   private averageSegments(count: number): void {
     const average = this.average;
     if (count === 8) {
-      const rows = this.cache;
+      const rows = this.cacheRows;
+      const bins = average.length;
       const order = this.averaged;
-      const d0 = rows[order[0]];
-      const d1 = rows[order[1]];
-      const d2 = rows[order[2]];
-      const d3 = rows[order[3]];
-      const d4 = rows[order[4]];
-      const d5 = rows[order[5]];
-      const d6 = rows[order[6]];
-      const d7 = rows[order[7]];
-      for (let b = 0; b < average.length; b++) {
-        average[b] = (d0[b] + d1[b] + d2[b] + d3[b] + d4[b] + d5[b] + d6[b] + d7[b]) / 8;
+      const d0 = order[0] * bins;
+      const d1 = order[1] * bins;
+      const d2 = order[2] * bins;
+      const d3 = order[3] * bins;
+      const d4 = order[4] * bins;
+      const d5 = order[5] * bins;
+      const d6 = order[6] * bins;
+      const d7 = order[7] * bins;
+      for (let b = 0; b < bins; b++) {
+        average[b] =
+          (rows[d0 + b] +
+            rows[d1 + b] +
+            rows[d2 + b] +
+            rows[d3 + b] +
+            rows[d4 + b] +
+            rows[d5 + b] +
+            rows[d6 + b] +
+            rows[d7 + b]) /
+          8;
       }
       return;
     }
