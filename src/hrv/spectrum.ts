@@ -164,17 +164,16 @@ export class SegmentDensity {
   readonly #window: Float64Array;
   /** segmentSamples windowed values followed by zeros up to nfft (the zeros are never written) */
   readonly #padded: Float64Array;
-  readonly #fft: RealFft;
-  /** the same transform pruned to the segment's samples and the bins up to maxBin, when the sizes allow it */
-  readonly #prunedFft: PaddedRealFft | undefined;
+  /** the transform: pruned to the segment's samples and the bins up to maxBin when the sizes allow it (method B) */
+  readonly #fft: { readonly pruned: PaddedRealFft } | { readonly full: RealFft };
   /** per bin 0…maxBin: 1 / (fs·Σw²), doubled for every bin but DC and Nyquist (one-sided) */
   readonly #binScale: Float64Array;
 
   constructor(optionsOrPlan: SpectrumOptions | SpectrumPlan = METHOD_B) {
     this.plan = planOf(optionsOrPlan);
     const { segmentSamples, nfft, fsHz } = this.plan.options;
-    this.#fft = realFftOfSize(nfft);
-    this.#prunedFft = paddedRealFft(nfft, segmentSamples, this.plan.maxBin);
+    const pruned = paddedRealFft(nfft, segmentSamples, this.plan.maxBin);
+    this.#fft = pruned !== undefined ? { pruned } : { full: realFftOfSize(nfft) };
     this.#window = new Float64Array(segmentSamples);
     let windowPower = 0;
     for (let n = 0; n < segmentSamples; n++) {
@@ -215,8 +214,9 @@ export class SegmentDensity {
     for (let n = 0; n < segmentSamples; n++) padded[n] = (samples[offset + n] - mean) * window[n];
 
     // The pruned transform reads only the windowed samples (the zeros after them are implied): the same bits.
-    if (this.#prunedFft !== undefined) return this.#prunedFft.powerSpectrum(padded, out, this.#binScale);
-    return this.#fft.powerSpectrum(padded, maxBin, out, this.#binScale);
+    const fft = this.#fft;
+    if ('pruned' in fft) return fft.pruned.powerSpectrum(padded, out, this.#binScale);
+    return fft.full.powerSpectrum(padded, maxBin, out, this.#binScale);
   }
 }
 
