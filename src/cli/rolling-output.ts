@@ -4,8 +4,11 @@
  * A 21-hour recording gives 80 000 rows of 19 fields: built as template strings and joined, the text took as long as
  * the engine that computed it (string pieces, joins and the garbage they leave). Here each field goes straight into
  * a buffer, and what does not change from one beat to the next is formatted once: the six spectral fields (a new
- * spectrum comes every 4 s of beat time, about every fifth beat) and the short words (kind, reason). Numbers are
- * written as `String(value)` writes them, so the bytes are those of the plain definition, one row per beat:
+ * spectrum comes every 4 s of beat time, about every fifth beat) and the short words (kind, reason). The four
+ * time-domain values, new at every beat and the costliest to write, are written for a whole buffer of rows at once by
+ * one `JSON.stringify` of them (the same digits `String()` gives a finite number) and put in place when the buffer is
+ * handed over. Numbers are written as `String(value)` writes them, so the bytes are those of the plain definition, one
+ * row per beat:
  *
  *   seq,t_s,rr_ms,kind,mean_hr_bpm,rmssd_ms,ln_rmssd,sdnn_ms,hf_ms2,lf_ms2,lf_hf,hf_peak_hz,respiration_bpm,
  *   spectral_at_s,beats_in_window,corrected_pct,settling,too_irregular,reason
@@ -36,6 +39,13 @@ const PLAIN_INTEGER_LIMIT = 1e15;
 
 const encoder = new TextEncoder();
 
+/** Time-domain values per row, written together at each hand-over (see `#deferred`). */
+const DEFERRED_PER_ROW = 4;
+/** Rows per hand-over at most (a row takes 60–170 bytes: the byte limit usually comes first). */
+const MAX_ROWS = 8192;
+/** The longest `String()` of a number JSON writes as null: "-Infinity". */
+const EXOTIC_MAX_LENGTH = 9;
+
 /**
  * Receives the filled bytes. The view is only valid during the call (the buffer is reused afterwards), so the sink
  * must copy it or finish with it before returning or resolving.
@@ -50,6 +60,16 @@ export class RollingCsvWriter {
   /** the spectral fields of the previous row, and their bytes (",hf,lf,lf_hf,peak,respiration,at") */
   #spectralKey: (number | null)[] = [Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN];
   #spectralBytes = new Uint8Array(0);
+  /**
+   * The four time-domain values of the buffered rows (meanHrBpm, rmssdMs, lnRmssd, sdnnMs), and where each row's go in
+   * `#buffer`: one `JSON.stringify` writes them all at the hand-over. Null is written by JSON as `null` (nothing goes
+   * in the row); a number JSON cannot write (NaN, ±Infinity) is kept in `#exotic` with its `String()` text.
+   */
+  readonly #deferred: number[] = [];
+  readonly #at = new Int32Array(MAX_ROWS);
+  #rows = 0;
+  readonly #exotic = new Map<number, string>();
+  #out = new Uint8Array(CHUNK_BYTES * 2);
 
   constructor(sink: ByteSink) {
     this.#sink = sink;
@@ -70,13 +90,16 @@ export class RollingCsvWriter {
     this.#byte(COMMA);
     this.#word(m.kind);
     this.#byte(COMMA);
-    this.#nullable(m.meanHrBpm);
+    // ",,," now; the four values go before, between and after those commas at the hand-over
+    const row = this.#rows++;
+    this.#at[row] = this.#length;
+    this.#defer(row * DEFERRED_PER_ROW, m.meanHrBpm);
+    this.#defer(row * DEFERRED_PER_ROW + 1, m.rmssdMs);
+    this.#defer(row * DEFERRED_PER_ROW + 2, m.lnRmssd);
+    this.#defer(row * DEFERRED_PER_ROW + 3, m.sdnnMs);
     this.#byte(COMMA);
-    this.#nullable(m.rmssdMs);
     this.#byte(COMMA);
-    this.#nullable(m.lnRmssd);
     this.#byte(COMMA);
-    this.#nullable(m.sdnnMs);
     this.#spectral(m);
     this.#byte(COMMA);
     this.#integerOrNumber(q.beatsInWindow);
@@ -90,15 +113,71 @@ export class RollingCsvWriter {
     const reason = q.reason ?? q.spectralReason ?? '';
     if (reason !== '') this.#word(reason);
     this.#byte(NEWLINE);
-    return this.#length > CHUNK_BYTES - ROW_RESERVE ? this.flush() : undefined;
+    return this.#length > CHUNK_BYTES - ROW_RESERVE || this.#rows === MAX_ROWS ? this.flush() : undefined;
   }
 
   /** Hands what is buffered to the sink. */
   async flush(): Promise<void> {
     if (this.#length === 0) return;
-    const filled = this.#buffer.subarray(0, this.#length);
+    const filled = this.#rows === 0 ? this.#buffer.subarray(0, this.#length) : this.#withDeferred();
     this.#length = 0;
+    this.#rows = 0;
+    this.#exotic.clear();
     await this.#sink(filled);
+  }
+
+  #defer(index: number, v: number | null): void {
+    if (v === null) {
+      this.#deferred[index] = Number.NaN; // JSON: null
+    } else if (Number.isFinite(v)) {
+      this.#deferred[index] = v;
+    } else {
+      this.#deferred[index] = Number.NaN;
+      this.#exotic.set(index, String(v));
+    }
+  }
+
+  /**
+   * The buffered rows with their deferred values in place: one JSON text of all the values (`[a,b,null,…]`, the digits
+   * of `String()` for every finite number), cut at its commas into the rows' gaps.
+   */
+  #withDeferred(): Uint8Array {
+    const json = JSON.stringify(this.#deferred);
+    this.#deferred.length = 0;
+    const need = this.#length + json.length + EXOTIC_MAX_LENGTH * this.#exotic.size;
+    if (need > this.#out.length) this.#out = new Uint8Array(Math.max(need, this.#out.length * 2));
+    const out = this.#out;
+    const buffer = this.#buffer;
+    const at = this.#at;
+    const exotic = this.#exotic;
+    let length = 0;
+    let from = 0;
+    let j = 1; // after '['
+    for (let row = 0; row < this.#rows; row++) {
+      const gap = at[row] as number;
+      out.set(buffer.subarray(from, gap), length);
+      length += gap - from;
+      from = gap;
+      for (let k = 0; k < DEFERRED_PER_ROW; k++) {
+        if (k > 0) out[length++] = buffer[from++] as number; // the comma between two values
+        let code = json.charCodeAt(j);
+        if (code === 0x6e) {
+          // "null": nothing, or the text of a number JSON cannot write
+          j += 4;
+          const text = exotic.size === 0 ? undefined : exotic.get(row * DEFERRED_PER_ROW + k);
+          if (text !== undefined) for (let c = 0; c < text.length; c++) out[length++] = text.charCodeAt(c);
+        } else {
+          while (code !== COMMA && code !== 0x5d) {
+            out[length++] = code;
+            code = json.charCodeAt(++j);
+          }
+        }
+        j++; // the ',' (or the final ']')
+      }
+    }
+    out.set(buffer.subarray(from, this.#length), length);
+    length += this.#length - from;
+    return out.subarray(0, length);
   }
 
   /** ",hf,lf,lf_hf,peak,respiration,at": formatted again only when one of the six values changed. */
@@ -122,10 +201,6 @@ export class RollingCsvWriter {
       return;
     }
     this.#bytes(this.#spectralBytes);
-  }
-
-  #nullable(v: number | null): void {
-    if (v !== null) this.#number(v);
   }
 
   #integerOrNumber(v: number): void {

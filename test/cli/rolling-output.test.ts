@@ -106,7 +106,14 @@ describe('rolling CSV bytes', () => {
     ];
     const rows: LiveMetrics[] = [];
     odd.forEach((v, i) => {
-      rows.push(metrics({ seq: i, tS: v, rrMs: v, meanHrBpm: v, hfMs2: v }, { beatsInWindow: i, correctedPct: v }));
+      rows.push(
+        metrics(
+          // the four time-domain values (written together at the hand-over): each odd value, null among them
+          { seq: i, tS: v, rrMs: v, meanHrBpm: v, rmssdMs: i % 2 ? v : null, lnRmssd: -v, sdnnMs: i % 3 ? null : v },
+          { beatsInWindow: i, correctedPct: v },
+        ),
+      );
+      rows.push(metrics({ seq: i, hfMs2: v, meanHrBpm: null, rmssdMs: v, lnRmssd: null, sdnnMs: v }));
     });
     // each spectral field changing alone (to a value and to null) while the other five stay: never the previous text
     const spectral = {
