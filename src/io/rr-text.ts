@@ -5,14 +5,16 @@ import {
   isCommentLine,
   isDecimal,
   isLeadingOffset,
+  isPlausibleTypicalRr,
   MAX_RR_MS,
+  median,
   type NumberedLine,
   rrRangeProblem,
   secondsTextToMs,
   type TimeUnit,
   type Token,
   tokensToMs,
-  unitByMedian,
+  unitOfMedian,
 } from './text.js';
 
 /**
@@ -74,8 +76,8 @@ const MIN_PLAIN_VALUES = 2;
  * The common case read in one pass over the text, without a string or an object per line: one unsigned decimal per
  * line (`789`, `766.5`, `0.789`), LF or CRLF line ends, blank lines allowed — a day-long Holter export has 80 000 such
  * lines. Returns exactly what `parseRrTextLines` returns for such a text: the same unit rule (`units`, else
- * `unitByMedian`), the same leading time offset (`isLeadingOffset`), the same plausibility (`hasPlausibleMedian`), the
- * same doubles. Returns undefined as soon as the text is anything else (another layout, a sign, an exponent, a space,
+ * `unitByMedian`'s), the same leading time offset (`isLeadingOffset`), the same plausibility (`hasPlausibleMedian`'s,
+ * from the one median when the values are ms), the same doubles. Returns undefined as soon as the text is anything else (another layout, a sign, an exponent, a space,
  * a value that is 0 or longer than a day, an implausible median, fewer than 2 values): the general path then decides,
  * and names the error.
  */
@@ -137,7 +139,9 @@ export function parsePlainRrText(
     values[count++] = value;
   }
   if (count < MIN_PLAIN_VALUES) return undefined;
-  const unit = units ?? unitByMedian(values.subarray(0, count));
+  // Without a given unit, the median of the values as written decides it, and when they are ms it is the median RR.
+  const writtenMedian = units === undefined ? median(values.subarray(0, count)) : Number.NaN;
+  const unit = units ?? unitOfMedian(writtenMedian);
   let rrMs: Float64Array;
   if (unit === 'ms') {
     if (max > MAX_RR_MS) return undefined;
@@ -156,7 +160,9 @@ export function parsePlainRrText(
     meta.leadingOffsetLine = String(firstLine);
     rrMs = rrMs.slice(1);
   }
-  if (units === undefined && !hasPlausibleMedian(rrMs)) return undefined;
+  if (units === undefined && !(unit === 'ms' ? isPlausibleTypicalRr(writtenMedian) : hasPlausibleMedian(rrMs))) {
+    return undefined;
+  }
   meta.unit = unit;
   return { format: 'rr-text', rrMs, meta };
 }

@@ -116,7 +116,7 @@ export function parseRrToken(token: Token, file: string, unit: TimeUnit | undefi
 }
 
 /** The median of `values` (not empty). */
-function median(values: ArrayLike<number>): number {
+export function median(values: ArrayLike<number>): number {
   const sorted = Float64Array.from(values).sort();
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
@@ -129,7 +129,12 @@ function median(values: ArrayLike<number>): number {
  * the whole file into milliseconds, nor a 0.5 ms glitch a ms file into seconds.
  */
 export function unitByMedian(values: ArrayLike<number>): TimeUnit {
-  return median(values) < 10 ? 's' : 'ms';
+  return unitOfMedian(median(values));
+}
+
+/** `unitByMedian` from the median itself, for a caller that needs the median again. */
+export function unitOfMedian(medianValue: number): TimeUnit {
+  return medianValue < 10 ? 's' : 'ms';
 }
 
 /**
@@ -143,7 +148,11 @@ export const PLAUSIBLE_RR_MS = { min: 250, max: 2500 } as const;
 
 /** Whether intervals read without a named unit have a plausible typical (median) RR (`PLAUSIBLE_RR_MS`). */
 export function hasPlausibleMedian(rrMs: ArrayLike<number>): boolean {
-  const typicalMs = median(rrMs);
+  return isPlausibleTypicalRr(median(rrMs));
+}
+
+/** `hasPlausibleMedian` from the median RR itself, ms. */
+export function isPlausibleTypicalRr(typicalMs: number): boolean {
   return typicalMs >= PLAUSIBLE_RR_MS.min && typicalMs <= PLAUSIBLE_RR_MS.max;
 }
 
