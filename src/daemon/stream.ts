@@ -24,6 +24,7 @@ import {
   helloMessage,
   type MetricsMessage,
   messageFor,
+  type ServerMessage,
   type SessionBackfill,
   type StreamInfo,
   sessionBackfill,
@@ -333,14 +334,19 @@ export class Stream {
   }
 
   private publish(events: readonly PipelineEvent[], recording: Recording): void {
+    const messages: ServerMessage[] = [];
+    const reference = recording.baseline?.reference ?? null;
+    const shift = reference
+      ? (rmssdMs: number | null, why: string | undefined) => shiftAgainst(reference, rmssdMs, why)
+      : undefined;
     for (const e of events) {
       if (e.type === 'beat') recording.lastBeatTS = e.tS;
       else if (e.type === 'status') this.statusNow = e.status;
-      const reference = recording.baseline?.reference ?? null;
-      const message = messageFor(e, (rmssdMs, why) => (reference ? shiftAgainst(reference, rmssdMs, why) : null));
+      const message = messageFor(e, shift);
       if (message === null) continue;
       if (e.type === 'metrics') recording.latest = message as MetricsMessage;
-      this.hub.broadcast(message);
+      messages.push(message);
     }
+    this.hub.broadcastAll(messages);
   }
 }
