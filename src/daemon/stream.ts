@@ -17,10 +17,11 @@ import { livePipeline } from '../pipeline/live.js';
 import { baselineReference, shiftAgainst } from '../session/summary.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { StoredPhase, StoredSession } from '../store/types.js';
-import { ViewerHub } from '../viewers/hub.js';
+import { type HelloPlan, ViewerHub } from '../viewers/hub.js';
 import {
+  type BackfillMessage,
   type BaselineMessage,
-  type HelloMessage,
+  backfillMessage,
   helloMessage,
   type MetricsMessage,
   messageFor,
@@ -37,6 +38,13 @@ import { ReadingJob, type ReadingRequest } from './reading-job.js';
 /** The stream of the client's strap: the first one, whose session is the session. */
 export const CLIENT_STREAM = 'client';
 
+/**
+ * Beats (and their metrics) per piece of a viewer's backfill: the hello carries the first piece, `backfill` messages
+ * the rest. Reading and serialising a piece of this size takes ~2–4 ms on a Raspberry-class core: a viewer joining a
+ * long session never holds up the other streams for longer than that (README, Reliability).
+ */
+export const BACKFILL_PIECE_BEATS = 400;
+
 /** What a stream needs from its daemon. */
 export interface StreamHost {
   readonly store: SessionStore;
@@ -47,6 +55,8 @@ export interface StreamHost {
   storeFailed(err: unknown): void;
   /** every stream, for `hello` */
   streams(): StreamInfo[];
+  /** beats per piece of a viewer's backfill (`BACKFILL_PIECE_BEATS`) */
+  readonly backfillPieceBeats: number;
   /** this stream's pipeline ended (end of a replay) or failed */
   pipelineEnded(stream: Stream, failed: boolean): void;
 }
@@ -296,19 +306,24 @@ export class Stream {
     return baseline;
   }
 
-  /** What a viewer gets on connect: everything needed to draw this stream's session from scratch. */
-  hello(): HelloMessage {
+  /**
+   * What a viewer gets on connect: everything needed to draw this stream's session from scratch — the hello with the
+   * first piece of the backfill, then (a long session) the rest in pieces, read from the store as they are sent.
+   */
+  hello(): HelloPlan {
     let session: SessionBackfill | null = null;
+    let nextPiece: (() => BackfillMessage | null) | undefined;
+    let extend: (() => boolean) | undefined;
     if (this.active) {
       try {
-        session = this.backfill(this.active);
+        ({ session, nextPiece, extend } = this.backfill(this.active));
       } catch (err) {
         // The store cannot be read: the viewer still gets the live values from now on.
         this.host.storeFailed(err);
       }
     }
     const { source, demo } = this.current;
-    return helloMessage({
+    const hello = helloMessage({
       stream: this.id,
       streams: this.host.streams(),
       source: { kind: source.kind, label: source.label, demo },
@@ -316,21 +331,68 @@ export class Stream {
       recording: this.host.isRecording,
       session,
     });
+    return { hello, nextPiece, extend };
   }
 
-  private backfill(recording: Recording): SessionBackfill {
-    const { store } = this.host;
+  /**
+   * The backfill's first piece and a reader of the next ones. What it covers is fixed now: the beats and metrics
+   * stored so far (everything committed later is published live, after the last piece). Beats are read by seq, in
+   * pieces of `backfillPieceBeats`, with the metrics of the same seqs.
+   */
+  private backfill(recording: Recording): {
+    session: SessionBackfill;
+    nextPiece: () => BackfillMessage | null;
+    extend: () => boolean;
+  } {
+    const { store, backfillPieceBeats: size } = this.host;
     const id = recording.session.id;
-    return sessionBackfill({
+    let last = store.lastSeqs(id);
+    let endSeq = Math.max(last.beat, last.metrics) + 1;
+    const piece = (fromSeq: number) => {
+      const toSeq = fromSeq + size;
+      return {
+        beats: store.getBeatsBySeq(id, { fromSeq, toSeq: Math.min(toSeq, last.beat + 1) }),
+        metrics: store.getMetricsTrend(id, { fromSeq, toSeq: Math.min(toSeq, last.metrics + 1) }),
+      };
+    };
+    const first = piece(0);
+    const session = sessionBackfill({
       session: store.getSession(id) ?? recording.session,
-      beats: store.getBeats(id),
-      metrics: store.getMetricsTrend(id),
+      beats: first.beats,
+      metrics: first.metrics,
+      more: endSeq > size,
       phases: store.getPhases(id),
       markers: store.getMarkers(id),
       gaps: store.getGaps(id),
       latest: recording.latest,
       baseline: recording.baseline,
     });
+    let fromSeq = size;
+    const nextPiece = (): BackfillMessage | null => {
+      if (fromSeq >= endSeq) return null;
+      try {
+        const { beats, metrics } = piece(fromSeq);
+        fromSeq += size;
+        return backfillMessage(id, beats, metrics, fromSeq >= endSeq);
+      } catch (err) {
+        // The store cannot be read any more: the viewer gets the live values from now on, without the rest.
+        this.host.storeFailed(err);
+        fromSeq = endSeq;
+        return backfillMessage(id, [], [], true);
+      }
+    };
+    // Every beat and metrics published while the batcher records was stored first: the pieces can read them.
+    const extend = (): boolean => {
+      if (!recording.batcher.isRecording || this.active !== recording) return false;
+      try {
+        last = store.lastSeqs(id);
+      } catch {
+        return false;
+      }
+      endSeq = Math.max(last.beat, last.metrics) + 1;
+      return true;
+    };
+    return { session, nextPiece, extend };
   }
 
   private publish(events: readonly PipelineEvent[], recording: Recording): void {

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/sources/simulated-strap.js';
 import { exited, openViewer, type RunningDaemon, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { fuzzSeed, reportReliability } from '../helpers/reliability.js';
+import { knownBeats } from '../helpers/viewer-knowledge.js';
 
 const ROUNDS = 20;
 const SPEED = '500';
@@ -30,18 +31,10 @@ interface Round {
   seen: SeenBeat[];
 }
 
-/** The beats a viewer knows for its session: the hello's backfill, then every live `beat` after it. */
+/** The beats a viewer knows for its session: the hello's backfill and its pieces, then every live `beat`. */
 function beatsSeen(messages: readonly Record<string, unknown>[]): Round {
-  const helloAt = messages.findLastIndex((m) => m.type === 'hello' && m.session !== null);
-  const hello = messages[helloAt] as {
-    session: { session: { id: number }; beats: { seq: number[]; tS: number[]; rrMs: number[] } };
-  };
-  const { seq, tS, rrMs } = hello.session.beats;
-  const seen: SeenBeat[] = seq.map((s, i) => ({ seq: s, tS: tS[i] as number, rrMs: rrMs[i] as number }));
-  for (const m of messages.slice(helloAt + 1)) {
-    if (m.type === 'beat') seen.push({ seq: m.seq as number, tS: m.tS as number, rrMs: m.rrMs as number });
-  }
-  return { sessionId: hello.session.session.id, seen };
+  const { sessionId, seq, tS, rrMs } = knownBeats(messages);
+  return { sessionId, seen: seq.map((s: number, i: number) => ({ seq: s, tS: tS[i], rrMs: rrMs[i] })) };
 }
 
 const tally = { rounds: 0, beatsSeen: 0, beatsStored: 0, missing: 0, startMs: [] as number[], roundMs: [] as number[] };

@@ -29,6 +29,11 @@ export function handleMessage(targets, msg) {
   if (msg.type === 'hello') return onHello(targets, msg);
   if (state.conn !== 'up') return;
   switch (msg.type) {
+    case 'backfill':
+      // The rest of a long session's history, in pieces after its hello; live messages follow the last one.
+      if (model.info?.id === msg.sessionId) model.appendBackfill(msg);
+      view.invalidate('charts', 'figures');
+      break;
     case 'beat':
       model.addBeat(msg.seq, msg.tS, msg.rrMs, msg.gapBefore);
       state.lastBeatAt = performance.now();
