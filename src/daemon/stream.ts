@@ -25,6 +25,8 @@ import {
   helloMessage,
   type MetricsMessage,
   messageFor,
+  recordingResumedMessage,
+  recordingWaitingMessage,
   type ServerMessage,
   type SessionBackfill,
   type StreamInfo,
@@ -240,6 +242,9 @@ export class Stream {
         session.id,
         (events) => this.publish(events, recording),
         (err) => this.host.storeFailed(err),
+        (waiting) => this.storeWaiting(waiting),
+        // As long as a blocking write would have waited — without blocking anything.
+        { maxWaitMs: store.busyTimeout },
       ),
       subscription: null,
       end$: new Subject<void>(),
@@ -331,7 +336,9 @@ export class Stream {
       recording: this.host.isRecording,
       session,
     });
-    return { hello, nextPiece, extend };
+    // Beats are waiting for another program's lock: the hello says so, after its backfill.
+    const then: ServerMessage[] = this.active?.batcher.isWaiting ? [recordingWaitingMessage()] : [];
+    return { hello, nextPiece, extend, then };
   }
 
   /**
@@ -393,6 +400,15 @@ export class Stream {
       return true;
     };
     return { session, nextPiece, extend };
+  }
+
+  private storeWaiting(waiting: boolean): void {
+    if (waiting) {
+      this.host.log.warn({ stream: this.id }, 'another program holds the session database: beats wait in memory');
+    } else {
+      this.host.log.info({ stream: this.id }, 'the session database is free again: the beats that waited are stored');
+    }
+    this.hub.broadcast(waiting ? recordingWaitingMessage() : recordingResumedMessage());
   }
 
   private publish(events: readonly PipelineEvent[], recording: Recording): void {

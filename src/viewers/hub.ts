@@ -38,6 +38,8 @@ export interface HelloPlan {
    * when it cannot: what was published is not all stored (recording stopped).
    */
   readonly extend?: () => boolean;
+  /** messages that follow the backfill, before live ones (the state a live message would have told) */
+  readonly then?: readonly ServerMessage[];
 }
 
 /** A live message waiting behind a viewer's backfill; `data`: a beat or metrics, which the store holds too. */
@@ -192,6 +194,8 @@ export class ViewerHub {
       const job = () => this.sendPiece(viewer);
       this.jobs.set(viewer, job);
       this.pacer.add(job);
+    } else {
+      for (const m of plan.then ?? []) viewer.socket.send(JSON.stringify(m));
     }
   }
 
@@ -212,11 +216,9 @@ export class ViewerHub {
     }
     this.jobs.delete(viewer);
     viewer.catchUp = null;
+    const rest = [...(catchUp.plan.then ?? []).map((m) => JSON.stringify(m)), ...catchUp.queued.map((q) => q.text)];
     viewer.helloBytes += catchUp.queuedBytes;
-    this.write(
-      socket,
-      catchUp.queued.map((q) => q.text),
-    );
+    this.write(socket, rest);
     return 'sent';
   }
 

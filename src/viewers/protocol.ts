@@ -14,7 +14,11 @@
  * - `status`  the strap or replay changed state;
  * - `beat`    one raw beat, after it was stored;
  * - `metrics` the live metrics after a beat was classified (a few beats later: the artefact layer looks ahead);
- * - `gap`, `phase`, `marker`, `session` (ended), `recording` (stopped: the store failed), `error`, `pong`;
+ * - `gap`, `phase`, `marker`, `session` (ended), `error`, `pong`;
+ * - `recording` `waiting`: another program holds the database; the beats are held (in order, in memory) and are stored
+ *             then published once it lets go — this stream's screen stands still meanwhile, nothing else does;
+ *             `recording` again when they are; `stopped` when the store failed (or the wait ran out): recording has
+ *             stopped, the live view goes on;
  * - `baseline` a baseline phase ended (the next phase started): the resting reference and its noise band, which the
  *             live screen compares the 60 s RMSSD with. From then on every `metrics` message carries `shift`.
  * - `reading` a reading taken at the table (`POST /api/streams/:stream/reading`): settling, measuring (its progress
@@ -172,10 +176,15 @@ export interface SessionMessage {
   readonly sessionId: number;
 }
 
-/** The store failed: recording has stopped, the live view goes on. Fixed words and a code, never a file path. */
+/**
+ * Whether what the viewer is shown is being stored. `waiting`: another program holds the database — beats are held in
+ * memory (bounded) and published only once stored, so this stream's screen stands still until the lock clears;
+ * `recording`: stored again (the held beats follow at once); `stopped`: the store failed, or the wait ran out —
+ * recording has stopped, the live view goes on. Fixed words and a code, never a file path.
+ */
 export interface RecordingMessage {
   readonly type: 'recording';
-  readonly state: 'stopped';
+  readonly state: 'stopped' | 'waiting' | 'recording';
   readonly code: string;
   readonly reason: string;
 }
@@ -366,6 +375,21 @@ export function recordingStoppedMessage(code: string): RecordingMessage {
     code,
     reason: 'the session database could not be written: recording has stopped, the live view goes on',
   };
+}
+
+/** Another program holds the database: this stream's beats wait, in memory, to be stored before they are shown. */
+export function recordingWaitingMessage(): RecordingMessage {
+  return {
+    type: 'recording',
+    state: 'waiting',
+    code: 'STORE_LOCKED',
+    reason: 'another program holds the session database: beats are kept and shown once they are stored',
+  };
+}
+
+/** The database is free again: the beats that waited are stored (and follow this message), recording goes on. */
+export function recordingResumedMessage(): RecordingMessage {
+  return { type: 'recording', state: 'recording', code: 'STORE_OK', reason: 'the session database is written again' };
 }
 
 export function sessionInfo(s: StoredSession): SessionInfo {

@@ -34,12 +34,23 @@ describe('the store failing under tableside replay (real process, real socket, r
     const release = holdWriteLock(db);
     cleanups.push(release);
     try {
-      await waitFor(() => messages.some((m) => m.type === 'recording'), 20_000, 'recording stopped');
+      await waitFor(
+        () => messages.some((m) => m.type === 'recording' && m.state === 'stopped'),
+        20_000,
+        'recording stopped',
+      );
     } finally {
       release();
       cleanups.pop();
     }
+    // The beats waited for the lock (the screen said so), then recording stopped and they were shown unstored.
     expect(messages.filter((m) => m.type === 'recording')).toEqual([
+      {
+        type: 'recording',
+        state: 'waiting',
+        code: 'STORE_LOCKED',
+        reason: 'another program holds the session database: beats are kept and shown once they are stored',
+      },
       {
         type: 'recording',
         state: 'stopped',

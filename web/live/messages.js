@@ -75,6 +75,8 @@ export function handleMessage(targets, msg) {
       break;
     case 'recording':
       state.recording = msg.state !== 'stopped';
+      // Another program holds the database: the beats wait to be stored before they are shown.
+      state.storeWaiting = msg.state === 'waiting';
       view.invalidate('controls', 'figures');
       break;
     case 'reading':
@@ -118,6 +120,7 @@ function onHello({ state, model, view, connection }, msg) {
   state.status = msg.status;
   state.streams = msg.streams ?? [];
   state.recording = msg.recording;
+  state.storeWaiting = false;
   state.lastBeatAt = null;
   model.reset(msg.session);
   view.hideBanner();
