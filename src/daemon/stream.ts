@@ -42,8 +42,8 @@ export const CLIENT_STREAM = 'client';
 
 /**
  * Beats (and their metrics) per piece of a viewer's backfill: the hello carries the first piece, `backfill` messages
- * the rest. Reading and serialising a piece of this size takes ~2–4 ms on a Raspberry-class core: a viewer joining a
- * long session never holds up the other streams for longer than that (README, Reliability).
+ * the rest. Reading and serialising a piece of this size takes about 3 ms on the machine of the README's figures (the
+ * hello with it, about 9 ms): a viewer joining a long session holds up the other streams no longer than that.
  */
 export const BACKFILL_PIECE_BEATS = 400;
 

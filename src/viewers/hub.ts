@@ -90,17 +90,22 @@ export class BackfillPacer {
   private turn(): void {
     this.scheduled = null;
     const start = performance.now();
-    const spent = () => performance.now() - start;
-    // At least one piece a turn, then more while the budget lasts.
+    // At least one piece a turn, then more while another as long as the last one still fits in the budget.
     let sent = true;
+    let lastStepMs = 0;
+    const fits = () => performance.now() - start + lastStepMs <= this.budgetMs;
     let pass = 0;
-    while (this.jobs.size > 0 && sent && (pass++ === 0 || spent() < this.budgetMs)) {
+    while (this.jobs.size > 0 && sent && (pass++ === 0 || fits())) {
       sent = false;
       for (const job of this.jobs) {
+        const stepStart = performance.now();
         const step = job();
         if (step === 'done') this.jobs.delete(job);
-        if (step === 'sent') sent = true;
-        if (sent && spent() >= this.budgetMs) break;
+        if (step === 'sent') {
+          sent = true;
+          lastStepMs = performance.now() - stepStart;
+          if (!fits()) break;
+        }
       }
     }
     if (this.jobs.size === 0) return;
