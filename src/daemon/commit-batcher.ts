@@ -6,9 +6,10 @@
  * Another program holding the database's write lock (a backup, a second tableside, an SQLite browser) must not freeze
  * the daemon: SQLite's busy timeout would block the one event loop — every stream, every viewer, the REST API — for as
  * long as it waits. So the live path never waits on it: a commit that finds the database locked fails at once, the
- * events stay here, in order, and the commit is tried again every `LOCK_RETRY_MS`. Meanwhile this stream's viewers
- * are told that beats are waiting (nothing unstored is shown); once the lock clears, what waited is committed and
- * published, a piece per turn. The wait is bounded: after the store's busy timeout, or beyond `MAX_HELD_EVENTS`
+ * events stay here, in order, and the commit is tried again every `LOCK_RETRY_MS`. Nothing unstored is shown: a wait
+ * longer than `TELL_WAITING_AFTER_MS` is told to this stream's viewers (a brief one — a `tableside backup` or `delete`
+ * beside the daemon — only delays the beats a little); once the lock clears, what waited is committed and published, a
+ * piece per turn. The wait is bounded: after the store's busy timeout, or beyond `MAX_HELD_EVENTS`
  * events, recording stops as for any store failure.
  *
  * If the store fails (disk full, read-only, locked for too long), recording stops but the live view does not: the
@@ -30,6 +31,9 @@ export interface BatchStore {
 /** While the database is locked by another connection, a commit is tried again this often, ms. */
 export const LOCK_RETRY_MS = 20;
 
+/** A wait for another connection's lock is told to the viewers once it has lasted this long, ms. */
+export const TELL_WAITING_AFTER_MS = 500;
+
 /**
  * At most this many events wait for a lock to clear (about 33 000 beats with their samples and metrics: 9 hours of
  * one strap live, under 2 s of a replay at `max`, some tens of MB); beyond it recording stops.
@@ -47,6 +51,8 @@ export interface CommitBatcherOptions {
   readonly maxWaitMs: number;
   readonly maxHeldEvents?: number;
   readonly retryEveryMs?: number;
+  /** default `TELL_WAITING_AFTER_MS` */
+  readonly tellWaitingAfterMs?: number;
   /** monotonic clock, ms */
   readonly now?: () => number;
 }
@@ -60,6 +66,9 @@ export class CommitBatcher {
   private waitingSince: number | null = null;
   /** what the last commit tried while the database was locked said (STORE_LOCKED) */
   private lockError: Error | null = null;
+  /** the viewers were told that beats are waiting */
+  private told = false;
+  private readonly tellWaitingAfterMs: number;
   private readonly maxWaitMs: number;
   private readonly maxHeldEvents: number;
   private readonly retryEveryMs: number;
@@ -76,6 +85,7 @@ export class CommitBatcher {
     this.maxWaitMs = options.maxWaitMs;
     this.maxHeldEvents = options.maxHeldEvents ?? MAX_HELD_EVENTS;
     this.retryEveryMs = options.retryEveryMs ?? LOCK_RETRY_MS;
+    this.tellWaitingAfterMs = options.tellWaitingAfterMs ?? TELL_WAITING_AFTER_MS;
     this.now = options.now ?? (() => performance.now());
   }
 
@@ -83,9 +93,9 @@ export class CommitBatcher {
     return this.recording;
   }
 
-  /** Events are waiting for another connection's lock to clear. */
+  /** Events are waiting for another connection's lock to clear, and the viewers were told so. */
   get isWaiting(): boolean {
-    return this.waitingSince !== null;
+    return this.told;
   }
 
   push(event: PipelineEvent): void {
@@ -104,9 +114,10 @@ export class CommitBatcher {
    */
   flush(): void {
     this.cancelTimers();
-    const wasWaiting = this.waitingSince !== null;
+    const wasWaiting = this.told;
     this.waitingSince = null;
     this.lockError = null;
+    this.told = false;
     if (this.batch.length === 0) {
       if (wasWaiting && this.recording) this.onWaiting(false);
       return;
@@ -144,13 +155,16 @@ export class CommitBatcher {
       }
       if (locked !== null) {
         this.lockError = locked;
-        if (this.waitingSince === null) {
-          this.waitingSince = this.now();
-          // The viewers are told why beats stop coming.
-          this.onWaiting(true);
-        } else if (this.now() - this.waitingSince >= this.maxWaitMs) {
+        this.waitingSince ??= this.now();
+        const waitedMs = this.now() - this.waitingSince;
+        if (waitedMs >= this.maxWaitMs) {
           this.stopWaiting(locked);
           return;
+        }
+        if (!this.told && waitedMs >= this.tellWaitingAfterMs) {
+          // The viewers are told why beats stopped coming.
+          this.told = true;
+          this.onWaiting(true);
         }
         this.retry = setTimeout(() => this.commitTurn(), this.retryEveryMs);
         return;
@@ -158,7 +172,10 @@ export class CommitBatcher {
       if (this.waitingSince !== null) {
         this.waitingSince = null;
         this.lockError = null;
-        this.onWaiting(false);
+        if (this.told) {
+          this.told = false;
+          this.onWaiting(false);
+        }
       }
     }
     this.batch = all ? [] : this.batch.slice(events.length);
@@ -171,6 +188,7 @@ export class CommitBatcher {
     this.cancelTimers();
     this.waitingSince = null;
     this.lockError = null;
+    this.told = false;
     this.recording = false;
     this.onStoreError(err);
     this.publishAll();

@@ -15,8 +15,9 @@
  * - `beat`    one raw beat, after it was stored;
  * - `metrics` the live metrics after a beat was classified (a few beats later: the artefact layer looks ahead);
  * - `gap`, `phase`, `marker`, `session` (ended), `error`, `pong`;
- * - `recording` `waiting`: another program holds the database; the beats are held (in order, in memory) and are stored
- *             then published once it lets go — this stream's screen stands still meanwhile, nothing else does;
+ * - `recording` `waiting`: another program has held the database for half a second; the beats are held (in order, in
+ *             memory) and are stored then published once it lets go — this stream's screen stands still meanwhile,
+ *             nothing else does;
  *             `recording` again when they are; `stopped` when the store failed (or the wait ran out): recording has
  *             stopped, the live view goes on;
  * - `baseline` a baseline phase ended (the next phase started): the resting reference and its noise band, which the

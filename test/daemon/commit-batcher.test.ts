@@ -331,7 +331,7 @@ function beatEvents(first: number, count: number): PipelineEvent[] {
 }
 
 /** A batcher on a fresh session, recording what it tells: every call, in order. */
-function batcherOn(options: { maxWaitMs: number; maxHeldEvents?: number }) {
+function batcherOn(options: { maxWaitMs: number; maxHeldEvents?: number; tellWaitingAfterMs?: number }) {
   const store = db.open(db.path(), { busyTimeoutMs: 60_000 });
   const { id } = store.createSession(NEW_SESSION);
   const told: string[] = [];
@@ -351,7 +351,7 @@ function batcherOn(options: { maxWaitMs: number; maxHeldEvents?: number }) {
       told.push(`error ${(err as { code?: string }).code}`);
     },
     (waiting) => told.push(waiting ? 'waiting' : 'resumed'),
-    { retryEveryMs: 5, ...options },
+    { retryEveryMs: 5, tellWaitingAfterMs: 0, ...options },
   );
   const push = (evs: readonly PipelineEvent[]) => {
     for (const e of evs) batcher.push(e);
@@ -384,6 +384,20 @@ describe('CommitBatcher while another connection holds the write lock', () => {
     expect(b.store.getBeats(b.id).map((x) => x.seq)).toEqual(beatsOf(b.published));
     expect(b.batcher.isRecording).toBe(true);
     expect(b.batcher.isWaiting).toBe(false);
+  });
+
+  it('tells nothing of a wait shorter than tellWaitingAfterMs: the beats only come a little later', async () => {
+    const b = batcherOn({ maxWaitMs: 60_000, tellWaitingAfterMs: 60_000 });
+    release = holdWriteLock(db.path());
+    b.push(events(0, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(b.published).toEqual([]);
+    expect(b.batcher.isWaiting).toBe(false);
+    release();
+    release = null;
+    await eventually(() => b.published.length === 15, 'the events');
+    expect(b.told).toEqual(['published 15']);
+    expect(rowCounts(db.path(), b.id).beats).toBe(5);
   });
 
   it('stores a backlog in pieces of at most MAX_EVENTS_PER_COMMIT, each published after its commit', async () => {

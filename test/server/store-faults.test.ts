@@ -14,7 +14,6 @@ import { canChattr, canMount, damagePages, holdWriteLock, makeImmutable, smallDi
 import { type Rig, type RigOptions, recordingRr, replaySource, rig } from './harness.js';
 
 const STOPPED_REASON = 'the session database could not be written: recording has stopped, the live view goes on';
-const WAITING_REASON = 'another program holds the session database: beats are kept and shown once they are stored';
 
 interface Fault {
   readonly name: string;
@@ -26,8 +25,6 @@ interface Fault {
   readonly inject: (dbPath: string) => () => void;
   /** whether the stored session can be read once the fault is put right */
   readonly readable: boolean;
-  /** the beats first wait for the fault to clear (a lock), and the viewers are told so */
-  readonly waits?: boolean;
 }
 
 let disk: ReturnType<typeof smallDisk> | null = null;
@@ -40,7 +37,6 @@ const FAULTS: readonly Fault[] = [
     rig: () => ({ busyTimeoutMs: 200 }),
     inject: holdWriteLock,
     readable: true,
-    waits: true,
   },
   {
     name: 'made immutable (read-only even for root)',
@@ -109,19 +105,13 @@ describe('a database that fails under the running daemon', () => {
         repair = fault.inject(dbPath);
         await viewer.untilSessionEnded();
 
-        // Told once, with the code; viewers on the network never see the database path. A lock is first waited out,
-        // and the screen says so.
+        // Told once, with the code; viewers on the network never see the database path.
         expect(viewer.of('recording')).toEqual([
-          ...(fault.waits
-            ? [{ type: 'recording', state: 'waiting', code: 'STORE_LOCKED', reason: WAITING_REASON }]
-            : []),
           { type: 'recording', state: 'stopped', code: fault.code, reason: STOPPED_REASON },
         ]);
         // Every beat of the recording reached the screen, and live figures went on after the stop.
         expect(viewer.of('beat').map((b) => b.rrMs)).toEqual(fileRr);
-        const afterStop = viewer.messages.slice(
-          viewer.messages.findIndex((m) => m.type === 'recording' && m.state === 'stopped'),
-        );
+        const afterStop = viewer.messages.slice(viewer.messages.findIndex((m) => m.type === 'recording'));
         expect(afterStop.filter((m) => m.type === 'beat').length).toBeGreaterThan(100);
         expect(afterStop.some((m) => m.type === 'metrics' && m.rmssdMs !== null)).toBe(true);
         expect((await rigged.app.inject({ method: 'GET', url: '/api/health' })).json()).toMatchObject({
