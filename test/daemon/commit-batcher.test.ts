@@ -389,7 +389,7 @@ describe('CommitBatcher while another connection holds the write lock', () => {
   it('tells nothing of a wait shorter than tellWaitingAfterMs: the beats only come a little later', async () => {
     const b = batcherOn({ maxWaitMs: 60_000, tellWaitingAfterMs: 60_000 });
     release = holdWriteLock(db.path());
-    b.push(events(0, 5));
+    b.push(beatEvents(0, 5));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(b.published).toEqual([]);
     expect(b.batcher.isWaiting).toBe(false);
