@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { lastValueFrom, toArray } from 'rxjs';
 import WebSocket from 'ws';
@@ -24,6 +23,7 @@ import { SessionStore } from '../../src/store/session-store.js';
 import { type BeatMessage, messageFor } from '../../src/viewers/protocol.js';
 import { CLI, tempDir } from '../helpers/daemon-process.js';
 import { holdWriteLockElsewhere } from '../helpers/disk-faults.js';
+import { watchLoop } from './loop-watch.js';
 import type { Figure } from './report.js';
 import { loadAverage, lostMessages, servedDaemon, ViewerProcess } from './served.js';
 
@@ -305,11 +305,15 @@ async function replayFigures(): Promise<Figure[]> {
 /** How long another program holds the write lock in the lock figure, ms (under the store's 5 s busy timeout). */
 const LOCK_HOLD_MS = 3000;
 
+/** The live view may not freeze longer than this while another program holds the lock, ms. */
+const LOCK_TARGET_MS = 100;
+
 /**
  * The daemon live (a simulated strap at 20× real time, one viewer in another process) while another process holds the
  * database's write lock for `LOCK_HOLD_MS`: the longest the event loop stalled (every stream's view, every viewer,
- * the REST API wait that long), the slowest `/api/health` asked every 50 ms meanwhile, and whether every beat was
- * stored and reached the viewer once the lock cleared.
+ * the REST API wait that long) from the lock until half a second after it cleared (the beats that waited stored and
+ * published), raw and less the time the event loop waited for a CPU (./loop-watch.ts); the slowest `/api/health`
+ * asked every 50 ms meanwhile; and whether every beat was stored and reached the viewer once the lock cleared.
  */
 async function lockFigures(): Promise<Figure[]> {
   const served = await servedDaemon(simulatedSource({ seed: 9, speed: 20, durationS: 36_000 }));
@@ -319,10 +323,10 @@ async function lockFigures(): Promise<Figure[]> {
     served.daemon.start();
     const sessionId = served.daemon.currentSessionId as number;
     await sleep(2000);
-    const delay = monitorEventLoopDelay({ resolution: 1 });
+    const loadAtStart = loadAverage();
     const holder = holdWriteLockElsewhere(served.store.path);
     await holder.locked;
-    delay.enable();
+    const watch = watchLoop();
     const lockedAt = performance.now();
     let slowestHealthMs = 0;
     let healthAnswers = 0;
@@ -335,7 +339,7 @@ async function lockFigures(): Promise<Figure[]> {
     }
     await holder.release();
     await sleep(500);
-    delay.disable();
+    const loop = watch.stop();
     served.daemon.endSession();
     const report = await viewers.report(30_000);
     const stored = {
@@ -343,19 +347,25 @@ async function lockFigures(): Promise<Figure[]> {
       metrics: served.store.getMetrics(sessionId).length,
     };
     const { lost } = lostMessages(report.viewers[0], stored);
-    const maxMs = delay.max / 1e6;
     return [
       {
         name:
           `live view freeze while another writer holds the lock: the longest event-loop stall during a ` +
-          `${LOCK_HOLD_MS / 1000} s lock held by another process (simulated strap at 20×, one viewer)`,
-        value: maxMs,
+          `${LOCK_HOLD_MS / 1000} s lock held by another process and the 0.5 s after (simulated strap at 20×, one viewer)`,
+        value: loop.late.maxMs,
         unit:
-          `ms (p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms; /api/health every 50 ms meanwhile: ${healthAnswers} ` +
+          `ms (p99 ${loop.late.p99Ms.toFixed(1)} ms; /api/health every 50 ms meanwhile: ${healthAnswers} ` +
           `answers, slowest ${slowestHealthMs.toFixed(1)} ms; afterwards ${stored.beats} beats stored, lost at the ` +
-          `viewer ${lost})`,
-        target: '≤ 100',
-        ok: maxMs <= 100,
+          `viewer ${lost}; load average ${loadAtStart.toFixed(1)} / ${loadAverage().toFixed(1)})`,
+        target: `≤ ${LOCK_TARGET_MS}`,
+        ok: loop.late.maxMs <= LOCK_TARGET_MS,
+      },
+      {
+        name: '… less the time the event loop waited for a CPU (the machine busy with other work)',
+        value: loop.own.maxMs,
+        unit: `ms (p99 ${loop.own.p99Ms.toFixed(1)} ms)`,
+        target: `≤ ${LOCK_TARGET_MS}`,
+        ok: loop.own.maxMs <= LOCK_TARGET_MS,
       },
     ];
   } finally {
