@@ -1,5 +1,5 @@
 // The table-side screen: live figures, the shift against the baseline, charts, and hands-free session control.
-// Talks protocol v1 on /ws (src/viewers/protocol.ts) and sends commands to the REST API. Redraws everything from every
+// Talks protocol v2 on /ws (src/viewers/protocol.ts) and sends commands to the REST API. Redraws everything from every
 // `hello`, so a reconnect or a reload loses nothing.
 //
 // This file only puts the screen together: it makes the state and the session model, hands them to the parts in

@@ -34,7 +34,7 @@ import {
   sessionEndedMessage,
 } from '../viewers/protocol.js';
 import type { DaemonLog } from './log.js';
-import { CLIENT_STREAM, Stream, type StreamHost, type StreamSource } from './stream.js';
+import { BACKFILL_PIECE_BEATS, CLIENT_STREAM, Stream, type StreamHost, type StreamSource } from './stream.js';
 
 /** A stream beside the client's: its id (`therapist`, `strap-2`, …) and its source. */
 export interface StreamSpec extends StreamSource {
@@ -64,6 +64,8 @@ export interface DaemonDeps {
    * daemon never says it is recording.
    */
   readonly recordingUnavailable?: string;
+  /** beats per piece of a viewer's backfill (default `BACKFILL_PIECE_BEATS`; tests make it small) */
+  readonly backfillPieceBeats?: number;
 }
 
 export class Daemon {
@@ -88,6 +90,7 @@ export class Daemon {
       },
       storeFailed: (err) => this.storeFailed(err),
       streams: () => this.streams,
+      backfillPieceBeats: deps.backfillPieceBeats ?? BACKFILL_PIECE_BEATS,
       pipelineEnded: (stream, failed) => this.pipelineEnded(stream, failed),
     };
     this.addStream(CLIENT_STREAM, { source: deps.source, demo: deps.demo });
@@ -336,11 +339,6 @@ export class Daemon {
       stream.stopSource();
       stream.hub.closeAll();
     }
-  }
-
-  /** What a viewer of the client stream gets on connect. */
-  hello(): HelloMessage {
-    return this.client.hello();
   }
 
   private get client(): Stream {

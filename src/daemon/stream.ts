@@ -17,13 +17,17 @@ import { livePipeline } from '../pipeline/live.js';
 import { baselineReference, shiftAgainst } from '../session/summary.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { StoredPhase, StoredSession } from '../store/types.js';
-import { ViewerHub } from '../viewers/hub.js';
+import { type HelloPlan, ViewerHub } from '../viewers/hub.js';
 import {
+  type BackfillMessage,
   type BaselineMessage,
-  type HelloMessage,
+  backfillMessage,
   helloMessage,
   type MetricsMessage,
   messageFor,
+  recordingResumedMessage,
+  recordingWaitingMessage,
+  type ServerMessage,
   type SessionBackfill,
   type StreamInfo,
   sessionBackfill,
@@ -36,6 +40,13 @@ import { ReadingJob, type ReadingRequest } from './reading-job.js';
 /** The stream of the client's strap: the first one, whose session is the session. */
 export const CLIENT_STREAM = 'client';
 
+/**
+ * Beats (and their metrics) per piece of a viewer's backfill: the hello carries the first piece, `backfill` messages
+ * the rest. Reading and serialising a piece of this size takes about 3 ms on the machine of the README's figures (the
+ * hello with it, about 9 ms): a viewer joining a long session holds up the other streams no longer than that.
+ */
+export const BACKFILL_PIECE_BEATS = 400;
+
 /** What a stream needs from its daemon. */
 export interface StreamHost {
   readonly store: SessionStore;
@@ -46,6 +57,8 @@ export interface StreamHost {
   storeFailed(err: unknown): void;
   /** every stream, for `hello` */
   streams(): StreamInfo[];
+  /** beats per piece of a viewer's backfill (`BACKFILL_PIECE_BEATS`) */
+  readonly backfillPieceBeats: number;
   /** this stream's pipeline ended (end of a replay) or failed */
   pipelineEnded(stream: Stream, failed: boolean): void;
 }
@@ -229,6 +242,9 @@ export class Stream {
         session.id,
         (events) => this.publish(events, recording),
         (err) => this.host.storeFailed(err),
+        (waiting) => this.storeWaiting(waiting),
+        // As long as a blocking write would have waited — without blocking anything.
+        { maxWaitMs: store.busyTimeout },
       ),
       subscription: null,
       end$: new Subject<void>(),
@@ -295,19 +311,24 @@ export class Stream {
     return baseline;
   }
 
-  /** What a viewer gets on connect: everything needed to draw this stream's session from scratch. */
-  hello(): HelloMessage {
+  /**
+   * What a viewer gets on connect: everything needed to draw this stream's session from scratch — the hello with the
+   * first piece of the backfill, then (a long session) the rest in pieces, read from the store as they are sent.
+   */
+  hello(): HelloPlan {
     let session: SessionBackfill | null = null;
+    let nextPiece: (() => BackfillMessage | null) | undefined;
+    let extend: (() => boolean) | undefined;
     if (this.active) {
       try {
-        session = this.backfill(this.active);
+        ({ session, nextPiece, extend } = this.backfill(this.active));
       } catch (err) {
         // The store cannot be read: the viewer still gets the live values from now on.
         this.host.storeFailed(err);
       }
     }
     const { source, demo } = this.current;
-    return helloMessage({
+    const hello = helloMessage({
       stream: this.id,
       streams: this.host.streams(),
       source: { kind: source.kind, label: source.label, demo },
@@ -315,32 +336,95 @@ export class Stream {
       recording: this.host.isRecording,
       session,
     });
+    // Beats are waiting for another program's lock: the hello says so, after its backfill.
+    const then: ServerMessage[] = this.active?.batcher.isWaiting ? [recordingWaitingMessage()] : [];
+    return { hello, nextPiece, extend, then };
   }
 
-  private backfill(recording: Recording): SessionBackfill {
-    const { store } = this.host;
+  /**
+   * The backfill's first piece and a reader of the next ones. What it covers is fixed now: the beats and metrics
+   * stored so far (everything committed later is published live, after the last piece). Beats are read by seq, in
+   * pieces of `backfillPieceBeats`, with the metrics of the same seqs.
+   */
+  private backfill(recording: Recording): {
+    session: SessionBackfill;
+    nextPiece: () => BackfillMessage | null;
+    extend: () => boolean;
+  } {
+    const { store, backfillPieceBeats: size } = this.host;
     const id = recording.session.id;
-    return sessionBackfill({
+    let last = store.lastSeqs(id);
+    let endSeq = Math.max(last.beat, last.metrics) + 1;
+    const piece = (fromSeq: number) => {
+      const toSeq = fromSeq + size;
+      return {
+        beats: store.getBeatsBySeq(id, { fromSeq, toSeq: Math.min(toSeq, last.beat + 1) }),
+        metrics: store.getMetricsTrend(id, { fromSeq, toSeq: Math.min(toSeq, last.metrics + 1) }),
+      };
+    };
+    const first = piece(0);
+    const session = sessionBackfill({
       session: store.getSession(id) ?? recording.session,
-      beats: store.getBeats(id),
-      metrics: store.getMetricsTrend(id),
+      beats: first.beats,
+      metrics: first.metrics,
+      more: endSeq > size,
       phases: store.getPhases(id),
       markers: store.getMarkers(id),
       gaps: store.getGaps(id),
       latest: recording.latest,
       baseline: recording.baseline,
     });
+    let fromSeq = size;
+    const nextPiece = (): BackfillMessage | null => {
+      if (fromSeq >= endSeq) return null;
+      try {
+        const { beats, metrics } = piece(fromSeq);
+        fromSeq += size;
+        return backfillMessage(id, beats, metrics, fromSeq >= endSeq);
+      } catch (err) {
+        // The store cannot be read any more: the viewer gets the live values from now on, without the rest.
+        this.host.storeFailed(err);
+        fromSeq = endSeq;
+        return backfillMessage(id, [], [], true);
+      }
+    };
+    // Every beat and metrics published while the batcher records was stored first: the pieces can read them.
+    const extend = (): boolean => {
+      if (!recording.batcher.isRecording || this.active !== recording) return false;
+      try {
+        last = store.lastSeqs(id);
+      } catch {
+        return false;
+      }
+      endSeq = Math.max(last.beat, last.metrics) + 1;
+      return true;
+    };
+    return { session, nextPiece, extend };
+  }
+
+  private storeWaiting(waiting: boolean): void {
+    if (waiting) {
+      this.host.log.warn({ stream: this.id }, 'another program holds the session database: beats wait in memory');
+    } else {
+      this.host.log.info({ stream: this.id }, 'the session database is free again: the beats that waited are stored');
+    }
+    this.hub.broadcast(waiting ? recordingWaitingMessage() : recordingResumedMessage());
   }
 
   private publish(events: readonly PipelineEvent[], recording: Recording): void {
+    const messages: ServerMessage[] = [];
+    const reference = recording.baseline?.reference ?? null;
+    const shift = reference
+      ? (rmssdMs: number | null, why: string | undefined) => shiftAgainst(reference, rmssdMs, why)
+      : undefined;
     for (const e of events) {
       if (e.type === 'beat') recording.lastBeatTS = e.tS;
       else if (e.type === 'status') this.statusNow = e.status;
-      const reference = recording.baseline?.reference ?? null;
-      const message = messageFor(e, (rmssdMs, why) => (reference ? shiftAgainst(reference, rmssdMs, why) : null));
+      const message = messageFor(e, shift);
       if (message === null) continue;
       if (e.type === 'metrics') recording.latest = message as MetricsMessage;
-      this.hub.broadcast(message);
+      messages.push(message);
     }
+    this.hub.broadcastAll(messages);
   }
 }

@@ -32,6 +32,7 @@ import type {
   NewMarker,
   NewSession,
   PhaseKind,
+  SeqRange,
   SessionStatus,
   StoredBeat,
   StoredGap,
@@ -177,14 +178,51 @@ export class SessionStore {
       // opening the database for a moment would stop the recording.
       unclassified = tx.write.immediate(sessionId, events);
     } catch (err) {
-      throw toStoreError(
-        err,
-        this.path,
-        `writing a batch of ${events.length} events to session ${sessionId} (nothing of the batch was stored)`,
-      );
+      throw this.batchError(err, sessionId, events);
     }
     // Not an error: refusing the batch would lose its beats too, and the next batch would carry the same problem.
     if (unclassified > 0) this.log?.warn({ sessionId, unclassified }, 'metrics for beats that are not stored');
+  }
+
+  /**
+   * `writeBatch` without waiting: when another connection holds the write lock, returns at once the STORE_LOCKED
+   * error it would have thrown after the busy timeout (nothing is stored); null once stored. Throws any other
+   * failure. The live path commits with this, so a lock held elsewhere never blocks the event loop.
+   */
+  tryWriteBatch(sessionId: number, events: readonly PipelineEvent[]): StoreError | null {
+    const tx = this.transactions();
+    if (events.length === 0) return null;
+    const db = this.db as Database.Database;
+    let unclassified: number;
+    try {
+      // The wait happens only at BEGIN IMMEDIATE: once it has the write lock, nothing in the batch waits again (WAL).
+      // (A prepared PRAGMA takes effect when prepared, not when run: it is set anew each time, ~10 µs a commit.)
+      db.pragma('busy_timeout = 0');
+      try {
+        unclassified = tx.write.immediate(sessionId, events);
+      } finally {
+        db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      }
+    } catch (err) {
+      const error = this.batchError(err, sessionId, events);
+      if (error.code === 'STORE_LOCKED') return error;
+      throw error;
+    }
+    if (unclassified > 0) this.log?.warn({ sessionId, unclassified }, 'metrics for beats that are not stored');
+    return null;
+  }
+
+  /** How long a statement waits for another connection's lock, ms. */
+  get busyTimeout(): number {
+    return this.busyTimeoutMs;
+  }
+
+  private batchError(err: unknown, sessionId: number, events: readonly PipelineEvent[]): StoreError {
+    return toStoreError(
+      err,
+      this.path,
+      `writing a batch of ${events.length} events to session ${sessionId} (nothing of the batch was stored)`,
+    );
   }
 
   createSession(session: NewSession): StoredSession {
@@ -282,6 +320,21 @@ export class SessionStore {
     );
   }
 
+  /** A session's beats whose seq lies in `range`, in order: a long session read in pieces. */
+  getBeatsBySeq(sessionId: number, range: SeqRange): StoredBeat[] {
+    const s = this.statements();
+    return this.run(`reading the beats of session ${sessionId}`, () =>
+      s.beatSeqRange.all(sessionId, range.fromSeq, range.toSeq).map(toBeat),
+    );
+  }
+
+  /** The seq of the last beat and of the last metrics stored for a session; -1 for none. */
+  lastSeqs(sessionId: number): { beat: number; metrics: number } {
+    const s = this.statements();
+    const row = this.run(`reading session ${sessionId}`, () => s.lastSeqs.get(sessionId, sessionId));
+    return { beat: row?.beat ?? -1, metrics: row?.metrics ?? -1 };
+  }
+
   /**
    * Beats one at a time, for a session too long to hold (a day is ~100 000 beats). The connection is busy until the
    * iteration ends: consume it synchronously (no `await` in the loop) and finish or `return()` it.
@@ -299,10 +352,15 @@ export class SessionStore {
     );
   }
 
-  /** The figures a chart of the session draws, per beat in order: no quality (the viewer's backfill). */
-  getMetricsTrend(sessionId: number): MetricsTrendRow[] {
+  /**
+   * The figures a chart of the session draws, per beat in order, all or those whose seq lies in `range`: no quality
+   * (the viewer's backfill).
+   */
+  getMetricsTrend(sessionId: number, range?: SeqRange): MetricsTrendRow[] {
     const s = this.statements();
-    return this.run(`reading the metrics of session ${sessionId}`, () => s.metricsTrend.all(sessionId));
+    return this.run(`reading the metrics of session ${sessionId}`, () =>
+      range ? s.metricsTrendSeqRange.all(sessionId, range.fromSeq, range.toSeq) : s.metricsTrend.all(sessionId),
+    );
   }
 
   /** Metrics one at a time; same rules as `iterateBeats`. */
@@ -427,6 +485,9 @@ export class SessionStore {
   private makeTransactions(db: Database.Database, s: Statements) {
     const write = db.transaction((sessionId: number, events: readonly PipelineEvent[]): number => {
       this.requireSession(sessionId);
+      // A beat's kind comes with its metrics a few beats later. When both are in this batch (a replay at `max` speed
+      // commits hundreds of beats at once), the beat is inserted already classified: no UPDATE per beat.
+      const kinds = classifiedInBatch(events);
       let nextSampleSeq = -1;
       let lastBeatTS = Number.NEGATIVE_INFINITY;
       let beatCount = 0;
@@ -445,11 +506,16 @@ export class SessionStore {
               e.error,
             );
             break;
-          case 'beat':
-            s.beatInsert.run(sessionId, e.seq, e.tS, e.rrMs, e.gapBefore ? 1 : 0, e.gapBefore ? BeatFlag.GapBefore : 0);
+          case 'beat': {
+            const kind = kinds?.kindOf(e.seq) ?? null;
+            const flags =
+              (e.gapBefore ? BeatFlag.GapBefore : 0) | (kind !== null && kind !== 'normal' ? BeatFlag.Corrected : 0);
+            s.beatInsert.run(sessionId, e.seq, e.tS, e.rrMs, e.gapBefore ? 1 : 0, kind, flags);
+            if (kind !== null) kinds?.stored(e.seq);
             if (e.tS > lastBeatTS) lastBeatTS = e.tS;
             beatCount++;
             break;
+          }
           case 'gap':
             s.gapInsert.run(sessionId, e.fromS, e.toS, e.reason, e.receivedAtMs);
             break;
@@ -484,6 +550,7 @@ export class SessionStore {
               m.quality.correctedPct,
               JSON.stringify(m.quality),
             );
+            if (kinds?.wasStored(m.seq)) break;
             const corrected = m.kind !== 'normal' ? BeatFlag.Corrected : 0;
             if (s.beatClassify.run(m.kind, corrected, sessionId, m.seq).changes === 0) unclassified++;
             break;
@@ -608,4 +675,42 @@ function toPhase(r: PhaseRow): StoredPhase {
 
 function toMarker(r: MarkerRow): StoredMarker {
   return { ...r, kind: r.kind as MarkerKind, undone: r.undone === 1 };
+}
+
+/**
+ * The kinds a batch's metrics give to beats of the same batch, by seq, and which of those beats were inserted with
+ * theirs; null when the batch has no beat and metrics pair (live, one beat a turn: its metrics come turns later).
+ */
+function classifiedInBatch(events: readonly PipelineEvent[]) {
+  let firstBeatSeq = -1;
+  let lastBeatSeq = -1;
+  let anyMetrics = false;
+  for (const e of events) {
+    if (e.type === 'beat') {
+      if (firstBeatSeq < 0 || e.seq < firstBeatSeq) firstBeatSeq = e.seq;
+      if (e.seq > lastBeatSeq) lastBeatSeq = e.seq;
+    } else if (e.type === 'metrics') anyMetrics = true;
+  }
+  if (firstBeatSeq < 0 || !anyMetrics) return null;
+  const span = lastBeatSeq - firstBeatSeq + 1;
+  const kinds: (BeatKind | null)[] = new Array(span).fill(null);
+  const stored = new Uint8Array(span);
+  let paired = false;
+  for (const e of events) {
+    if (e.type !== 'metrics') continue;
+    const i = e.metrics.seq - firstBeatSeq;
+    if (i >= 0 && i < span) {
+      kinds[i] = e.metrics.kind;
+      paired = true;
+    }
+  }
+  if (!paired) return null;
+  const inRange = (seq: number) => seq >= firstBeatSeq && seq <= lastBeatSeq;
+  return {
+    kindOf: (seq: number): BeatKind | null => (inRange(seq) ? kinds[seq - firstBeatSeq] : null),
+    stored: (seq: number): void => {
+      stored[seq - firstBeatSeq] = 1;
+    },
+    wasStored: (seq: number): boolean => inRange(seq) && stored[seq - firstBeatSeq] === 1,
+  };
 }

@@ -340,11 +340,15 @@ const STATUS = `source_time_ms AS sourceTimeMs, received_at_ms AS receivedAtMs, 
 const METRICS = `seq, t_s AS tS, mean_hr_bpm AS meanHrBpm, rmssd_ms AS rmssdMs, ln_rmssd AS lnRmssd,
   sdnn_ms AS sdnnMs, hf_ms2 AS hfMs2, lf_ms2 AS lfMs2, lf_hf AS lfHfRatio, hf_peak_hz AS hfPeakHz,
   respiration_bpm AS respirationRateBpm, corrected_pct AS correctedPct, quality_json AS qualityJson`;
+/** What a viewer's backfill draws: no quality JSON to read and parse (half the cost of a long session's hello). */
+const TREND = `t_s AS tS, mean_hr_bpm AS meanHrBpm, rmssd_ms AS rmssdMs, ln_rmssd AS lnRmssd, hf_ms2 AS hfMs2,
+  lf_ms2 AS lfMs2, respiration_bpm AS respirationRateBpm, corrected_pct AS correctedPct`;
 const PHASE = 'id, session_id AS sessionId, kind, started_at_s AS startedAtS, ended_at_s AS endedAtS';
 const MARKER = `id, session_id AS sessionId, at_s AS atS, kind, value, undone, created_at_ms AS createdAtMs`;
 
 type Id = [sessionId: number];
 type Range = [sessionId: number, fromS: number, toS: number];
+type SeqRange = [sessionId: number, fromSeq: number, toSeq: number];
 
 /** Prepares every statement the store runs. Call once per connection, after the migrations. */
 export function prepareStatements(db: Database) {
@@ -502,14 +506,23 @@ export function prepareStatements(db: Database) {
     ),
     sampleList: p<Id, SampleRow>(`SELECT ${SAMPLE} FROM samples WHERE session_id = ? ORDER BY seq`),
 
-    beatInsert: p<[number, number, number, number, number, number], unknown>(
-      'INSERT INTO beats (session_id, seq, t_s, rr_ms, gap_before, flags) VALUES (?, ?, ?, ?, ?, ?)',
+    /** `kind` is null until the beat's metrics classify it (or given at once when they come in the same batch). */
+    beatInsert: p<[number, number, number, number, number, string | null, number], unknown>(
+      'INSERT INTO beats (session_id, seq, t_s, rr_ms, gap_before, kind, flags) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     /** Bit 2 (corrected) is set or cleared, bit 1 (gap before) kept. */
     beatClassify: p<[kind: string, correctedBit: number, sessionId: number, seq: number], unknown>(
       'UPDATE beats SET kind = ?, flags = (flags & ~2) | ? WHERE session_id = ? AND seq = ?',
     ),
     beatList: p<Id, BeatRow>(`SELECT ${BEAT} FROM beats WHERE session_id = ? ORDER BY seq`),
+    beatSeqRange: p<SeqRange, BeatRow>(
+      `SELECT ${BEAT} FROM beats WHERE session_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
+    ),
+    /** The last beat and metrics seq stored, null when none. */
+    lastSeqs: p<[sessionId: number, sessionId: number], { beat: number | null; metrics: number | null }>(
+      `SELECT (SELECT max(seq) FROM beats WHERE session_id = ?) AS beat,
+        (SELECT max(seq) FROM metrics WHERE session_id = ?) AS metrics`,
+    ),
     beatRange: p<Range, BeatRow>(
       `SELECT ${BEAT} FROM beats WHERE session_id = ? AND t_s >= ? AND t_s < ? ORDER BY t_s, seq`,
     ),
@@ -549,10 +562,9 @@ export function prepareStatements(db: Database) {
     ),
     metricsList: p<Id, MetricsRow>(`SELECT ${METRICS} FROM metrics WHERE session_id = ? ORDER BY seq`),
     /** What a viewer's backfill draws: no quality JSON to read and parse (half the cost of a long session's hello). */
-    metricsTrend: p<Id, MetricsTrendRow>(
-      `SELECT t_s AS tS, mean_hr_bpm AS meanHrBpm, rmssd_ms AS rmssdMs, ln_rmssd AS lnRmssd, hf_ms2 AS hfMs2,
-        lf_ms2 AS lfMs2, respiration_bpm AS respirationRateBpm, corrected_pct AS correctedPct
-        FROM metrics WHERE session_id = ? ORDER BY seq`,
+    metricsTrend: p<Id, MetricsTrendRow>(`SELECT ${TREND} FROM metrics WHERE session_id = ? ORDER BY seq`),
+    metricsTrendSeqRange: p<SeqRange, MetricsTrendRow>(
+      `SELECT ${TREND} FROM metrics WHERE session_id = ? AND seq >= ? AND seq < ? ORDER BY seq`,
     ),
     metricsRange: p<Range, MetricsRow>(
       `SELECT ${METRICS} FROM metrics WHERE session_id = ? AND t_s >= ? AND t_s < ? ORDER BY t_s, seq`,

@@ -197,3 +197,9 @@ export interface SessionValues {
   /** true when `mainTechnique` was chosen by hand */
   readonly mainTechniqueSet: boolean;
 }
+
+/** A slice of a session's beats or metrics by seq: [fromSeq, toSeq). */
+export interface SeqRange {
+  readonly fromSeq: number;
+  readonly toSeq: number;
+}

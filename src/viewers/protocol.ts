@@ -4,13 +4,22 @@
  * these types, and gets the facts at run time from `/lib/protocol.js`, which the server makes from `PAGE_FACTS`.
  *
  * Server → viewer, JSON text frames (`ServerMessage`):
- * - `hello`   on connect: protocol version, the stream followed and the list of streams, source, status, and the whole
+ * - `hello`   on connect: protocol version, the stream followed and the list of streams, source, status, and the
  *             current session so far (columnar beats and metrics, phases, markers, gaps), so a reloaded page redraws
  *             everything. A viewer follows one stream (one strap): `/ws` the client's, `/ws?stream=therapist` another;
+ * - `backfill` a long session's history does not fit one message without holding up every stream while it is built:
+ *             the hello then carries its first beats and metrics (`session.more`), and `backfill` pieces carry the
+ *             rest, in order, a few milliseconds' worth per event-loop turn; the last has `last: true`. Live
+ *             messages come only after the last piece, and start where it ends: nothing is missed or sent twice;
  * - `status`  the strap or replay changed state;
  * - `beat`    one raw beat, after it was stored;
  * - `metrics` the live metrics after a beat was classified (a few beats later: the artefact layer looks ahead);
- * - `gap`, `phase`, `marker`, `session` (ended), `recording` (stopped: the store failed), `error`, `pong`;
+ * - `gap`, `phase`, `marker`, `session` (ended), `error`, `pong`;
+ * - `recording` `waiting`: another program has held the database for half a second; the beats are held (in order, in
+ *             memory) and are stored then published once it lets go — this stream's screen stands still meanwhile,
+ *             nothing else does;
+ *             `recording` again when they are; `stopped` when the store failed (or the wait ran out): recording has
+ *             stopped, the live view goes on;
  * - `baseline` a baseline phase ended (the next phase started): the resting reference and its noise band, which the
  *             live screen compares the 60 s RMSSD with. From then on every `metrics` message carries `shift`.
  * - `reading` a reading taken at the table (`POST /api/streams/:stream/reading`): settling, measuring (its progress
@@ -39,8 +48,8 @@ import type { StoredGap, StoredMarker, StoredPhase, StoredSession } from '../sto
 
 /** Version, timings and limits that the daemon and the page share. */
 export const PROTOCOL = {
-  /** bumped on any change a page of the previous version would misread */
-  version: 1,
+  /** bumped on any change a page of the previous version would misread (2: the backfill in pieces) */
+  version: 2,
   /** no beat for this long while the source says live: the page shows its values as stale */
   staleAfterMs: 3000,
   /** the page pings this often … */
@@ -168,10 +177,15 @@ export interface SessionMessage {
   readonly sessionId: number;
 }
 
-/** The store failed: recording has stopped, the live view goes on. Fixed words and a code, never a file path. */
+/**
+ * Whether what the viewer is shown is being stored. `waiting`: another program holds the database — beats are held in
+ * memory (bounded) and published only once stored, so this stream's screen stands still until the lock clears;
+ * `recording`: stored again (the held beats follow at once); `stopped`: the store failed, or the wait ran out —
+ * recording has stopped, the live view goes on. Fixed words and a code, never a file path.
+ */
 export interface RecordingMessage {
   readonly type: 'recording';
-  readonly state: 'stopped';
+  readonly state: 'stopped' | 'waiting' | 'recording';
   readonly code: string;
   readonly reason: string;
 }
@@ -206,12 +220,25 @@ export function readingMessage(m: Omit<ReadingMessage, 'type'>): ReadingMessage 
   return { type: 'reading', ...m };
 }
 
-/** Columnar session history (uPlot draws columns directly). */
+/** Beats as columns (uPlot draws columns directly), in seq order. */
+export interface BeatColumns {
+  seq: number[];
+  tS: number[];
+  rrMs: number[];
+  gapBefore: boolean[];
+  kind: (string | null)[];
+}
+
+/** The trend's columns: `tS` and one per `TREND_FIELDS`, in seq order. */
+export type MetricColumns = { tS: number[] } & { [K in TrendField]: TrendPoint[K][] };
+
+/** Columnar session history: all of it, or (`more`) its first beats and metrics, the rest in `backfill` pieces. */
 export interface SessionBackfill {
   readonly session: SessionInfo;
-  readonly beats: { seq: number[]; tS: number[]; rrMs: number[]; gapBefore: boolean[]; kind: (string | null)[] };
-  /** the trend's columns: `tS` and one per `TREND_FIELDS` */
-  readonly metrics: { tS: number[] } & { [K in TrendField]: TrendPoint[K][] };
+  readonly beats: BeatColumns;
+  readonly metrics: MetricColumns;
+  /** `backfill` messages follow with the next beats and metrics; live messages only after the last of them */
+  readonly more: boolean;
   readonly phases: Omit<PhaseMessage, 'type' | 'sessionId'>[];
   readonly markers: Omit<MarkerMessage, 'type' | 'sessionId'>[];
   readonly gaps: { fromS: number; toS: number; reason: string }[];
@@ -238,6 +265,18 @@ export interface PongMessage {
   readonly type: 'pong';
 }
 
+/**
+ * The next piece of a long session's history, after `hello` (`session.more`): beats and metrics that follow on from
+ * the previous piece's, in seq order. After the one with `last`, live messages.
+ */
+export interface BackfillMessage {
+  readonly type: 'backfill';
+  readonly sessionId: number;
+  readonly beats: BeatColumns;
+  readonly metrics: MetricColumns;
+  readonly last: boolean;
+}
+
 export interface HelloMessage {
   readonly type: 'hello';
   readonly protocol: number;
@@ -254,6 +293,7 @@ export interface HelloMessage {
 /** Everything the server sends a viewer. */
 export type ServerMessage =
   | HelloMessage
+  | BackfillMessage
   | StatusMessage
   | BeatMessage
   | MetricsMessage
@@ -338,6 +378,21 @@ export function recordingStoppedMessage(code: string): RecordingMessage {
   };
 }
 
+/** Another program holds the database: this stream's beats wait, in memory, to be stored before they are shown. */
+export function recordingWaitingMessage(): RecordingMessage {
+  return {
+    type: 'recording',
+    state: 'waiting',
+    code: 'STORE_LOCKED',
+    reason: 'another program holds the session database: beats are kept and shown once they are stored',
+  };
+}
+
+/** The database is free again: the beats that waited are stored (and follow this message), recording goes on. */
+export function recordingResumedMessage(): RecordingMessage {
+  return { type: 'recording', state: 'recording', code: 'STORE_OK', reason: 'the session database is written again' };
+}
+
 export function sessionInfo(s: StoredSession): SessionInfo {
   return {
     id: s.id,
@@ -353,11 +408,16 @@ export function sessionInfo(s: StoredSession): SessionInfo {
   };
 }
 
-/** What a session's backfill is made from: the stored rows, and the live state that is not stored. */
+/** A beat as the backfill draws it. */
+export type BackfillBeat = { seq: number; tS: number; rrMs: number; gapBefore: boolean; kind: string | null };
+
+/** What a session's backfill is made from: the stored rows (all, or the first piece's), and the live state. */
 export interface BackfillInput {
   readonly session: StoredSession;
-  readonly beats: readonly { seq: number; tS: number; rrMs: number; gapBefore: boolean; kind: string | null }[];
+  readonly beats: readonly BackfillBeat[];
   readonly metrics: readonly TrendPoint[];
+  /** more beats and metrics follow in `backfill` pieces */
+  readonly more?: boolean;
   readonly phases: readonly StoredPhase[];
   readonly markers: readonly StoredMarker[];
   readonly gaps: readonly StoredGap[];
@@ -365,20 +425,39 @@ export interface BackfillInput {
   readonly baseline: BaselineMessage | null;
 }
 
-export function sessionBackfill(input: BackfillInput): SessionBackfill {
-  const { beats, metrics, baseline } = input;
-  const columns = { tS: metrics.map((m) => m.tS) } as SessionBackfill['metrics'];
+export function beatColumns(beats: readonly BackfillBeat[]): BeatColumns {
+  const n = beats.length;
+  const columns: BeatColumns = {
+    seq: new Array(n),
+    tS: new Array(n),
+    rrMs: new Array(n),
+    gapBefore: new Array(n),
+    kind: new Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const b = beats[i];
+    columns.seq[i] = b.seq;
+    columns.tS[i] = b.tS;
+    columns.rrMs[i] = b.rrMs;
+    columns.gapBefore[i] = b.gapBefore;
+    columns.kind[i] = b.kind;
+  }
+  return columns;
+}
+
+export function metricColumns(metrics: readonly TrendPoint[]): MetricColumns {
+  const columns = { tS: metrics.map((m) => m.tS) } as MetricColumns;
   for (const field of TREND_FIELDS) (columns[field] as (number | null)[]) = metrics.map((m) => m[field]);
+  return columns;
+}
+
+export function sessionBackfill(input: BackfillInput): SessionBackfill {
+  const { baseline } = input;
   return {
     session: sessionInfo(input.session),
-    beats: {
-      seq: beats.map((b) => b.seq),
-      tS: beats.map((b) => b.tS),
-      rrMs: beats.map((b) => b.rrMs),
-      gapBefore: beats.map((b) => b.gapBefore),
-      kind: beats.map((b) => b.kind),
-    },
-    metrics: columns,
+    beats: beatColumns(input.beats),
+    metrics: metricColumns(input.metrics),
+    more: input.more ?? false,
     phases: input.phases.map(({ id, kind, startedAtS }) => ({ id, kind, startedAtS })),
     markers: input.markers.map(({ id, kind, value, atS, undone }) => ({ id, kind, value, atS, undone })),
     gaps: input.gaps.map(({ fromS, toS, reason }) => ({ fromS, toS, reason })),
@@ -390,6 +469,15 @@ export function sessionBackfill(input: BackfillInput): SessionBackfill {
       reference: baseline.reference,
     },
   };
+}
+
+export function backfillMessage(
+  sessionId: number,
+  beats: readonly BackfillBeat[],
+  metrics: readonly TrendPoint[],
+  last: boolean,
+): BackfillMessage {
+  return { type: 'backfill', sessionId, beats: beatColumns(beats), metrics: metricColumns(metrics), last };
 }
 
 /** What a viewer gets on connect. */

@@ -27,6 +27,8 @@ export interface ServedDaemon {
   readonly store: SessionStore;
   /** the viewer socket of a stream */
   wsUrl(streamId: string): string;
+  /** an address of the server: `httpUrl('/api/health')` */
+  httpUrl(path: string): string;
   /** the database file and its WAL, bytes */
   storeBytes(): number;
   /**
@@ -73,6 +75,7 @@ export async function servedDaemon(
     daemon,
     store,
     wsUrl: (streamId) => `ws://127.0.0.1:${port}/ws?stream=${streamId}`,
+    httpUrl: (path) => `http://127.0.0.1:${port}${path}`,
     storeBytes: () => sizeOf(dbPath) + sizeOf(`${dbPath}-wal`),
     pageCacheCapMb: () => {
       const db = new Database(dbPath, { readonly: true });

@@ -9,13 +9,20 @@
  * - messages lost: every viewer's beat seqs and metrics seqs must run 0, 1, 2, … without a break and end at the
  *   store's counts, with no catch-up hello (the hub skips a viewer that falls behind);
  * - slowdown: per simulated hour, beats per second of wall time, CPU per beat, and sample → viewer latency;
- * - the store's size, and the hello a viewer joining at 8 h gets (it carries the whole session so far).
+ * - the store's size, and the hello a viewer joining at 8 h gets (it carries the whole session so far, in pieces after
+ *   the hello): how long the daemon's event loop stalls while it is sent (raw, and less the time it waited for a CPU:
+ *   ./loop-watch.ts), and its size.
  * `TABLESIDE_BENCH_SAMPLES=1` prints each memory sample to stderr as it is taken.
  */
+import { BACKFILL_PIECE_BEATS } from '../../src/daemon/stream.js';
 import { decodeHeartRateMeasurement, isHrmError } from '../../src/domain/hrm.js';
 import type { SourceEvent } from '../../src/domain/source.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
 import { SIMULATED_DEFAULTS } from '../../src/sources/simulated-strap.js';
+import type { SessionStore } from '../../src/store/session-store.js';
+import type { StoredSession } from '../../src/store/types.js';
+import { backfillMessage, sessionBackfill } from '../../src/viewers/protocol.js';
+import { watchLoop } from './loop-watch.js';
 import { type Figure, gc } from './report.js';
 import {
   loadAverage,
@@ -37,6 +44,10 @@ const SAMPLE_EVERY_S = 900;
 /** after the 8 h: the late viewer joins, and the session ends naturally (the strap's last beats get their metrics) */
 const TAIL_S = 600;
 const HOUR_S = 3600;
+/** a viewer joining late may hold up the other streams (the daemon's event loop) this long at most, ms */
+const HELLO_TARGET_MS = 20;
+/** the event loop is also watched this long just before the late viewer joins, for comparison, ms */
+const BASELINE_WINDOW_MS = 1000;
 
 interface Sample {
   /** simulated (source) time, s */
@@ -124,14 +135,20 @@ export async function soakBenchmarks(): Promise<Figure[]> {
     if (sessionId === null) throw new Error('the soak session did not start');
     await reached;
 
-    // The late viewer: what the daemon does for it (on its one event loop), then what the viewer sees.
-    const buildStart = performance.now();
-    JSON.stringify(served.daemon.hello());
-    const helloBuildMs = performance.now() - buildStart;
+    // The late viewer: how long the daemon's one event loop stalls (every stream, every viewer waits that long) from
+    // its socket opening until its hello and the last backfill piece have arrived; then what the viewer sees.
+    // For comparison, the same measure over as long just before: what the machine's other work costs anyway.
+    const watchBefore = watchLoop();
+    await new Promise((resolve) => setTimeout(resolve, BASELINE_WINDOW_MS));
+    const before = watchBefore.stop();
+    const watchJoin = watchLoop();
     const late = await viewers.late(url);
+    const stall = watchJoin.stop();
 
     while (served.daemon.currentSessionId !== null) await new Promise((resolve) => setTimeout(resolve, 50));
     const report = await viewers.report(30_000);
+    const oneGoMs = helloInOneGoMs(served.store, sessionId, late.helloBeats);
+    const steps = helloStepsMs(served.store, sessionId, late.helloBeats);
     const session = served.store.getSession(sessionId);
     const stored = { beats: session?.beatCount ?? 0, metrics: served.store.getMetrics(sessionId).length };
     const storeMb = served.storeBytes() / 2 ** 20;
@@ -250,12 +267,40 @@ export async function soakBenchmarks(): Promise<Figure[]> {
       },
       {
         name:
+          `a viewer joining at ${SOAK_HOURS} h: the longest step of its hello on the daemon's event loop (the hello ` +
+          `with its first ${BACKFILL_PIECE_BEATS} beats, or one backfill piece of as many, read from the store and ` +
+          `serialised; ${steps.count} steps, measured on the stored session after it, best of 3 each)`,
+        value: steps.longestMs,
+        unit: `ms (the same backfill in one message, as before: ${ms(oneGoMs)} ms)`,
+        target: `≤ ${HELLO_TARGET_MS}`,
+        ok: steps.longestMs <= HELLO_TARGET_MS,
+      },
+      {
+        name:
+          `… the daemon's event loop while it joined (its hello and ${lateViewer.pieces} pieces, ${ms(late.helloMs)} ` +
+          `ms): longest stall`,
+        value: stall.late.maxMs,
+        unit:
+          `ms (p99 ${ms(stall.late.p99Ms)} ms; over ${BASELINE_WINDOW_MS} ms just before, without it: ` +
+          `longest ${ms(before.late.maxMs)} ms, p99 ${ms(before.late.p99Ms)} ms — the machine's other work)`,
+        target: `≤ ${HELLO_TARGET_MS}`,
+        ok: stall.late.maxMs <= HELLO_TARGET_MS,
+      },
+      {
+        name: '… the same less the time the event loop waited for a CPU (the machine busy with other work)',
+        value: stall.own.maxMs,
+        unit: `ms (p99 ${ms(stall.own.p99Ms)} ms; just before, without it: longest ${ms(before.own.maxMs)} ms)`,
+        target: `≤ ${HELLO_TARGET_MS}`,
+        ok: stall.own.maxMs <= HELLO_TARGET_MS,
+      },
+      {
+        name:
           `hello for a viewer joining at ${SOAK_HOURS} h (${late.helloBeats.toLocaleString('en-US')} beats of ` +
           `backfill): size`,
         value: late.helloBytes / 2 ** 20,
         unit:
-          `MB of JSON; built in ${ms(helloBuildMs)} ms on the daemon's event loop, whole at the viewer ` +
-          `${ms(late.helloMs)} ms after it opened the socket; ${lateViewer.hellos} hello(s) to it, ` +
+          `MB of JSON with its pieces; whole at the viewer ${ms(late.helloMs)} ms after it opened the socket; ` +
+          `${lateViewer.hellos} hello(s) to it, ` +
           `${lateLost.lost} messages lost after it`,
       },
       {
@@ -273,6 +318,58 @@ export async function soakBenchmarks(): Promise<Figure[]> {
     viewers.kill();
     await served.close();
   }
+}
+
+/**
+ * How long building the late viewer's backfill in one message took — as the hello did before it was sent in pieces:
+ * the session's first `beats` beats and their metrics read from the store and serialised, ms.
+ */
+function helloInOneGoMs(store: SessionStore, sessionId: number, beats: number): number {
+  const session = store.getSession(sessionId) as StoredSession;
+  const start = performance.now();
+  const range = { fromSeq: 0, toSeq: beats };
+  const backfill = sessionBackfill({
+    session,
+    beats: store.getBeatsBySeq(sessionId, range),
+    metrics: store.getMetricsTrend(sessionId, range),
+    phases: store.getPhases(sessionId),
+    markers: store.getMarkers(sessionId),
+    gaps: store.getGaps(sessionId),
+    latest: null,
+    baseline: null,
+  });
+  JSON.stringify(backfill);
+  return performance.now() - start;
+}
+
+/**
+ * The steps of the late viewer's hello as the daemon runs them, one per event-loop turn at most: the hello's first
+ * piece, then each piece of `BACKFILL_PIECE_BEATS` beats with their metrics, read from the store and serialised (as
+ * src/daemon/stream.ts reads them); the longest, ms, each the best of 3 runs (a step is short: the best leaves out
+ * the moments the machine gave the CPU to other work).
+ */
+function helloStepsMs(store: SessionStore, sessionId: number, beats: number): { longestMs: number; count: number } {
+  let longestMs = 0;
+  let count = 0;
+  for (let fromSeq = 0; fromSeq < beats; fromSeq += BACKFILL_PIECE_BEATS) {
+    const range = { fromSeq, toSeq: Math.min(fromSeq + BACKFILL_PIECE_BEATS, beats) };
+    let best = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 3; run++) {
+      const start = performance.now();
+      JSON.stringify(
+        backfillMessage(
+          sessionId,
+          store.getBeatsBySeq(sessionId, range),
+          store.getMetricsTrend(sessionId, range),
+          fromSeq + BACKFILL_PIECE_BEATS >= beats,
+        ),
+      );
+      best = Math.min(best, performance.now() - start);
+    }
+    longestMs = Math.max(longestMs, best);
+    count++;
+  }
+  return { longestMs, count };
 }
 
 function signed(x: number, digits = 2): string {

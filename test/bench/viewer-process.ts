@@ -26,6 +26,8 @@ export interface ViewerReport {
   readonly url: string;
   /** hellos received: the one on connect, one per session started or ended, and any catch-up hello */
   readonly hellos: number;
+  /** `backfill` pieces received after hellos */
+  readonly pieces: number;
   /** beats already in the first hello that carried a session (a viewer that joined mid-session) */
   readonly backfillBeats: number;
   /** metrics already in it */
@@ -50,7 +52,7 @@ export type ViewerAnswer =
   | { readonly type: 'marked' }
   | {
       readonly type: 'late';
-      /** from opening the socket to the whole hello message having arrived, ms */
+      /** from opening the socket to the whole hello (and its last backfill piece) having arrived, ms */
       readonly helloMs: number;
       readonly helloBytes: number;
       readonly helloBeats: number;
@@ -97,6 +99,11 @@ class Viewer {
   private metricsSeqBreaks = 0;
   private sessionEnded = false;
   private bytes = 0;
+  /** the last hello and its backfill pieces so far */
+  private helloBytes = 0;
+  private helloBeats = 0;
+  private pieces = 0;
+  private backfilling = false;
   private readonly seq = new Column();
   private readonly tS = new Column();
   private readonly receivedAtMs = new Column();
@@ -134,16 +141,37 @@ class Viewer {
         this.nextMetricsSeq = seq + 1;
         this.metrics++;
       } else if (text.startsWith('{"type":"hello"')) {
-        const hello = JSON.parse(text) as { session: { beats: { seq: number[] }; metrics: { tS: number[] } } | null };
+        const hello = JSON.parse(text) as {
+          session: { beats: { seq: number[] }; metrics: { tS: number[] }; more: boolean } | null;
+        };
         this.hellos++;
         const beats = hello.session?.beats.seq.length ?? 0;
-        if (this.hellos === 1) helloArrived({ atMs: arrivedAtMs, bytes: data.length, beats });
+        this.helloBytes = data.length;
+        this.helloBeats = beats;
+        this.backfilling = hello.session?.more === true;
+        if (this.hellos === 1 && !this.backfilling) helloArrived({ atMs: arrivedAtMs, bytes: data.length, beats });
         if (hello.session && this.beats === 0 && this.metrics === 0) {
           // Joined mid-session: live messages run on from the backfill.
           this.backfillBeats = beats;
           this.backfillMetrics = hello.session.metrics.tS.length;
           this.nextBeatSeq = beats;
           this.nextMetricsSeq = this.backfillMetrics;
+        }
+      } else if (text.startsWith('{"type":"backfill"')) {
+        // The rest of a long session's history, in pieces after the hello: live messages follow the last one.
+        const piece = JSON.parse(text) as { beats: { seq: number[] }; metrics: { tS: number[] }; last: boolean };
+        this.pieces++;
+        this.helloBytes += data.length;
+        this.helloBeats += piece.beats.seq.length;
+        if (this.beats === 0 && this.metrics === 0) {
+          this.backfillBeats += piece.beats.seq.length;
+          this.backfillMetrics += piece.metrics.tS.length;
+          this.nextBeatSeq = this.backfillBeats;
+          this.nextMetricsSeq = this.backfillMetrics;
+        }
+        if (piece.last && this.backfilling) {
+          this.backfilling = false;
+          if (this.hellos === 1) helloArrived({ atMs: arrivedAtMs, bytes: this.helloBytes, beats: this.helloBeats });
         }
       } else if (text.startsWith('{"type":"session"')) {
         this.sessionEnded = true;
@@ -156,6 +184,7 @@ class Viewer {
     return {
       url: this.url,
       hellos: this.hellos,
+      pieces: this.pieces,
       backfillBeats: this.backfillBeats,
       backfillMetrics: this.backfillMetrics,
       beats: this.beats,

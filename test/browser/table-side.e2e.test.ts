@@ -381,12 +381,12 @@ describe.sequential('the table-side screen (Chromium, real daemon, real recordin
   it('says so when the daemon speaks another protocol version, instead of guessing', async () => {
     const p = watch(await browser.newPage({ viewport: TABLET }));
     await p.routeWebSocket(/\/ws$/, (ws) => {
-      ws.send(JSON.stringify({ type: 'hello', protocol: 2, source: { kind: 'ble', label: 'x', demo: false } }));
+      ws.send(JSON.stringify({ type: 'hello', protocol: 3, source: { kind: 'ble', label: 'x', demo: false } }));
     });
     await p.goto(daemon.url);
     await p.waitForSelector('body[data-conn="mismatch"]');
     expect(await text(p, '#banner-text')).toMatch(
-      /^Protocol mismatch: this screen speaks tableside protocol 1, the daemon speaks 2\./,
+      /^Protocol mismatch: this screen speaks tableside protocol 2, the daemon speaks 3\./,
     );
     expect(await text(p, '#signal-text')).toBe('Protocol mismatch');
     expect(await p.locator('#banner-action').innerText()).toBe('Reload');

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exited, openViewer, runCli, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
+import { knownBeats } from '../helpers/viewer-knowledge.js';
 import { sentRrMs, strapPlayed, virtualH10Env } from '../helpers/virtual-strap.js';
 
 const cleanups: (() => void)[] = [];
@@ -16,19 +17,9 @@ afterEach(() => {
 
 type Message = Record<string, unknown>;
 
-/** The beats a viewer knows: its first hello's backfill, then the live ones. */
+/** The beats a viewer knows: its hello's backfill and pieces, then the live ones. */
 function beatsSeen(messages: Message[]): number[] {
-  const hello = messages.find((m) => m.type === 'hello' && m.session !== null) as
-    | { session: { beats: { rrMs: number[] } } }
-    | undefined;
-  const start = hello ? messages.indexOf(hello as unknown as Message) : 0;
-  return [
-    ...(hello?.session.beats.rrMs ?? []),
-    ...messages
-      .slice(start + 1)
-      .filter((m) => m.type === 'beat')
-      .map((m) => m.rrMs as number),
-  ];
+  return knownBeats(messages).rrMs;
 }
 
 describe('tableside start with the client and the therapist each wearing a strap', () => {

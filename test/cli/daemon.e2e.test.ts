@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RollingEngine } from '../../src/hrv/rolling.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { exited, openViewer, runCli, startDaemon, tempDir } from '../helpers/daemon-process.js';
+import { knownBeats } from '../helpers/viewer-knowledge.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -23,17 +24,12 @@ describe('tableside replay (real process, real socket, real database)', () => {
     const daemon = await startDaemon(['replay', file, '--speed', '50', '--exit', '--db', db]);
     cleanups.push(() => daemon.child.kill('SIGKILL'));
     const { ws, messages } = await openViewer(daemon.url);
-    expect(messages[0]).toMatchObject({ type: 'hello', protocol: 1, source: { kind: 'replay', demo: true } });
+    expect(messages[0]).toMatchObject({ type: 'hello', protocol: 2, source: { kind: 'replay', demo: true } });
     expect(await exited(daemon.child)).toBe(0);
     ws.close();
 
     const { rrMs } = await readRrFile(file);
-    const hello = messages[0] as { session: { beats: { rrMs: number[] } } };
-    const beats = [
-      ...hello.session.beats.rrMs,
-      ...messages.filter((m) => m.type === 'beat').map((m) => m.rrMs as number),
-    ];
-    expect(beats).toEqual(Array.from(rrMs));
+    expect(knownBeats(messages).rrMs).toEqual(Array.from(rrMs));
 
     // The metrics the viewer saw equal the engine's output for the file (what `analyze --rolling` prints).
     const engine = new RollingEngine();

@@ -11,6 +11,7 @@ import { readRrFile } from '../../src/io/rr-file.js';
 import { SessionStore } from '../../src/store/session-store.js';
 import { exited, openViewer, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { damagePages, holdWriteLock } from '../helpers/disk-faults.js';
+import { knownBeats } from '../helpers/viewer-knowledge.js';
 
 const RECORDING = 'recordings/bartels_rest_rri.txt';
 const cleanups: (() => void)[] = [];
@@ -33,12 +34,23 @@ describe('the store failing under tableside replay (real process, real socket, r
     const release = holdWriteLock(db);
     cleanups.push(release);
     try {
-      await waitFor(() => messages.some((m) => m.type === 'recording'), 20_000, 'recording stopped');
+      await waitFor(
+        () => messages.some((m) => m.type === 'recording' && m.state === 'stopped'),
+        20_000,
+        'recording stopped',
+      );
     } finally {
       release();
       cleanups.pop();
     }
+    // The beats waited for the lock (the screen said so), then recording stopped and they were shown unstored.
     expect(messages.filter((m) => m.type === 'recording')).toEqual([
+      {
+        type: 'recording',
+        state: 'waiting',
+        code: 'STORE_LOCKED',
+        reason: 'another program holds the session database: beats are kept and shown once they are stored',
+      },
       {
         type: 'recording',
         state: 'stopped',
@@ -50,17 +62,16 @@ describe('the store failing under tableside replay (real process, real socket, r
     ws.close();
 
     const { rrMs } = await readRrFile(RECORDING);
-    const hello = messages[0] as { session: { session: { id: number }; beats: { rrMs: number[] } } };
-    const seen = [...hello.session.beats.rrMs, ...messages.filter((m) => m.type === 'beat').map((m) => m.rrMs)];
-    expect(seen).toEqual(Array.from(rrMs));
+    const known = knownBeats(messages);
+    expect(known.rrMs).toEqual(Array.from(rrMs));
     expect(daemon.output()).toContain('recording stopped: the session store failed; the live view goes on');
     expect(daemon.output()).toContain(`${db}: locked by another process (database is locked) while writing a batch`);
 
     // What was stored before the lock is whole; the session was ended once the lock was gone.
     const store = SessionStore.open(db);
     try {
-      const session = store.getSession(hello.session.session.id);
-      const stored = store.getBeats(hello.session.session.id).map((b) => b.rrMs);
+      const session = store.getSession(known.sessionId);
+      const stored = store.getBeats(known.sessionId).map((b) => b.rrMs);
       expect(session).toMatchObject({ status: 'ended', beatCount: stored.length });
       expect(stored.length).toBeGreaterThan(100);
       expect(stored.length).toBeLessThan(rrMs.length);

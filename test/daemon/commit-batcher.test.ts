@@ -1,24 +1,34 @@
 /**
  * Persist-then-publish on a real SQLite file: the batcher hands the viewers only what another connection can already
  * read from the file, one transaction per event-loop turn, nothing left behind on stop; and when the store fails,
- * recording stops once, the refused batch leaves no row, and the viewers go on.
+ * recording stops once, the refused batch leaves no row, and the viewers go on. Under another connection's write lock
+ * (held through a second connection): events wait in memory — nothing published before it is stored — and are stored
+ * and published in order once the lock clears; the wait is bounded by time and by count, after which recording stops
+ * and what waited is shown unstored.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Subject, takeUntil } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type BatchStore, CommitBatcher } from '../../src/daemon/commit-batcher.js';
+import { type BatchStore, CommitBatcher, MAX_EVENTS_PER_COMMIT } from '../../src/daemon/commit-batcher.js';
 import type { PipelineEvent } from '../../src/domain/events.js';
 import { withLiveMetrics } from '../../src/pipeline/metrics.js';
 import { toBeatTimeline } from '../../src/pipeline/timeline.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
 import { StoreError } from '../../src/store/errors.js';
 import { canChattr, holdWriteLock, makeImmutable } from '../helpers/disk-faults.js';
+import { eventually } from '../server/harness.js';
 import { beat, gap, metrics, NEW_SESSION, rowCounts, sample, status, tempDatabases } from '../store/fixtures.js';
 
 const db = tempDatabases();
 beforeEach(db.setUp);
-afterEach(db.tearDown);
+/** a write lock a test holds through a second connection: released after the test if it did not */
+let release: (() => void) | null = null;
+afterEach(() => {
+  release?.();
+  release = null;
+  db.tearDown();
+});
 
 /** Resolves after the current event-loop turn, once the batcher's commit (queued earlier in the turn) has run. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -76,6 +86,9 @@ describe('persist-then-publish', () => {
         });
       },
       (err) => storeErrors.push(err),
+      // no other connection writes here: a lock wait would be a failure of its own
+      (waiting) => storeErrors.push(`lock wait ${waiting}`),
+      { maxWaitMs: store.busyTimeout },
     );
     // 15 simulated minutes with a link loss and ectopic beats, notifying 4 times a second, as fast as it goes:
     // 512 notifications and a thousand or more pipeline events per turn.
@@ -115,6 +128,11 @@ describe('persist-then-publish', () => {
     /** writes and publications, in the order they happened */
     const steps: string[] = [];
     const counting: BatchStore = {
+      tryWriteBatch(sessionId, events) {
+        const locked = store.tryWriteBatch(sessionId, events);
+        steps.push(`write ${events.length}`);
+        return locked;
+      },
       writeBatch(sessionId, events) {
         store.writeBatch(sessionId, events);
         steps.push(`write ${events.length}`);
@@ -130,6 +148,9 @@ describe('persist-then-publish', () => {
         steps.push(`publish ${events.length}`);
       },
       (err) => storeErrors.push(err),
+      // no other connection writes here: a lock wait would be a failure of its own
+      (waiting) => storeErrors.push(`lock wait ${waiting}`),
+      { maxWaitMs: store.busyTimeout },
     );
 
     // One turn: a synchronous burst, and more from a promise callback of the same turn.
@@ -174,6 +195,9 @@ describe('persist-then-publish', () => {
         atPublication.push(rowCounts(db.path(), id));
       },
       (err) => storeErrors.push(err),
+      // no other connection writes here: a lock wait would be a failure of its own
+      (waiting) => storeErrors.push(`lock wait ${waiting}`),
+      { maxWaitMs: store.busyTimeout },
     );
     // A strap with no end, stopped the way a stream ends its recording: complete the input (the artefact layer's
     // held beats get their metrics), unsubscribe, flush — all in one synchronous step.
@@ -212,15 +236,9 @@ describe('persist-then-publish', () => {
 
 /**
  * Real faults under a running store. `inject` makes the database fail from the next write on and returns the undo.
+ * (A lock held by another connection is first waited out: see the describe after this one.)
  */
 const FAULTS = [
-  {
-    name: 'locked by another program',
-    skip: false,
-    options: { busyTimeoutMs: 50 },
-    inject: (path: string) => holdWriteLock(path),
-    code: 'STORE_LOCKED',
-  },
   {
     name: 'made immutable (read-only even for root)',
     skip: !canChattr,
@@ -268,6 +286,8 @@ describe.each(FAULTS)('a database $name while recording', ({ skip, options, inje
         calls.push('store error');
         errors.push(err);
       },
+      (waiting) => calls.push(`lock wait ${waiting}`),
+      { maxWaitMs: store.busyTimeout },
     );
     const turns = [batch(0, 10), batch(10, 10), batch(20, 10), batch(30, 10)];
     const turn = async (events: PipelineEvent[]) => {
@@ -298,5 +318,130 @@ describe.each(FAULTS)('a database $name while recording', ({ skip, options, inje
     // The viewers got every event, in order; the failure is reported before the first beat that was not stored.
     expect(published).toEqual(turns.flat());
     expect(calls).toEqual(['published 32', 'store error', 'published 32', 'published 32', 'published 32']);
+  });
+});
+
+/** Beats `first` … `first + count − 1`, each with its sample and its metrics: 3 events a beat. */
+function beatEvents(first: number, count: number): PipelineEvent[] {
+  const out: PipelineEvent[] = [];
+  for (let i = first; i < first + count; i++) {
+    out.push(sample(i * 1000, null, [1000]), beat(i, i + 1), metrics(i, i + 1));
+  }
+  return out;
+}
+
+/** A batcher on a fresh session, recording what it tells: every call, in order. */
+function batcherOn(options: { maxWaitMs: number; maxHeldEvents?: number; tellWaitingAfterMs?: number }) {
+  const store = db.open(db.path(), { busyTimeoutMs: 60_000 });
+  const { id } = store.createSession(NEW_SESSION);
+  const told: string[] = [];
+  const published: PipelineEvent[] = [];
+  const commits: number[] = [];
+  const errors: unknown[] = [];
+  const batcher = new CommitBatcher(
+    store,
+    id,
+    (e) => {
+      published.push(...e);
+      commits.push(e.length);
+      told.push(`published ${e.length}`);
+    },
+    (err) => {
+      errors.push(err);
+      told.push(`error ${(err as { code?: string }).code}`);
+    },
+    (waiting) => told.push(waiting ? 'waiting' : 'resumed'),
+    { retryEveryMs: 5, tellWaitingAfterMs: 0, ...options },
+  );
+  const push = (evs: readonly PipelineEvent[]) => {
+    for (const e of evs) batcher.push(e);
+  };
+  return { store, id, batcher, told, published, commits, errors, push };
+}
+
+const beatsOf = (evs: readonly PipelineEvent[]) => evs.filter((e) => e.type === 'beat').map((e) => e.seq);
+
+describe('CommitBatcher while another connection holds the write lock', () => {
+  it('holds the events, says so once, then stores and publishes them all, in order, once the lock clears', async () => {
+    const b = batcherOn({ maxWaitMs: 60_000 });
+    b.push(beatEvents(0, 5));
+    await eventually(() => b.published.length === 15, 'the first commit');
+    release = holdWriteLock(db.path());
+    b.push(beatEvents(5, 10));
+    await eventually(() => b.told.includes('waiting'), 'the batcher to find the lock');
+    b.push(beatEvents(15, 10)); // more while it waits
+    // A few retries against the lock: nothing shown that is not stored.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(b.published).toHaveLength(15);
+    expect(rowCounts(db.path(), b.id).beats).toBe(5);
+    expect(b.batcher.isWaiting).toBe(true);
+    release();
+    release = null;
+    await eventually(() => b.published.length === 75, 'what waited to be published');
+    expect(b.told).toEqual(['published 15', 'waiting', 'resumed', 'published 60']);
+    expect(beatsOf(b.published)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(rowCounts(db.path(), b.id)).toMatchObject({ beats: 25, metrics: 25, samples: 25 });
+    expect(b.store.getBeats(b.id).map((x) => x.seq)).toEqual(beatsOf(b.published));
+    expect(b.batcher.isRecording).toBe(true);
+    expect(b.batcher.isWaiting).toBe(false);
+  });
+
+  it('tells nothing of a wait shorter than tellWaitingAfterMs: the beats only come a little later', async () => {
+    const b = batcherOn({ maxWaitMs: 60_000, tellWaitingAfterMs: 60_000 });
+    release = holdWriteLock(db.path());
+    b.push(beatEvents(0, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(b.published).toEqual([]);
+    expect(b.batcher.isWaiting).toBe(false);
+    release();
+    release = null;
+    await eventually(() => b.published.length === 15, 'the events');
+    expect(b.told).toEqual(['published 15']);
+    expect(rowCounts(db.path(), b.id).beats).toBe(5);
+  });
+
+  it('stores a backlog in pieces of at most MAX_EVENTS_PER_COMMIT, each published after its commit', async () => {
+    const b = batcherOn({ maxWaitMs: 60_000 });
+    release = holdWriteLock(db.path());
+    const backlog = beatEvents(0, Math.ceil((2.5 * MAX_EVENTS_PER_COMMIT) / 3));
+    b.push(backlog);
+    await eventually(() => b.told.includes('waiting'), 'the batcher to find the lock');
+    release();
+    release = null;
+    await eventually(() => b.published.length === backlog.length, 'the backlog');
+    expect(b.commits.length).toBe(3);
+    expect(Math.max(...b.commits)).toBeLessThanOrEqual(MAX_EVENTS_PER_COMMIT);
+    expect(b.published).toEqual(backlog);
+    expect(rowCounts(db.path(), b.id).beats).toBe(backlog.length / 3);
+  });
+
+  it('stops recording once the wait runs out: STORE_LOCKED once, what waited shown unstored, later events too', async () => {
+    const b = batcherOn({ maxWaitMs: 30 });
+    release = holdWriteLock(db.path());
+    b.push(beatEvents(0, 10));
+    await eventually(() => b.errors.length === 1, 'the wait to run out');
+    expect(b.errors[0]).toMatchObject({ code: 'STORE_LOCKED' });
+    expect(b.told).toEqual(['waiting', 'error STORE_LOCKED', 'published 30']);
+    b.push(beatEvents(10, 2));
+    await eventually(() => b.published.length === 36, 'the next events');
+    expect(beatsOf(b.published)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(b.batcher.isRecording).toBe(false);
+    release();
+    release = null;
+    expect(rowCounts(db.path(), b.id).beats).toBe(0);
+  });
+
+  it('stops recording when more than maxHeldEvents wait', async () => {
+    const b = batcherOn({ maxWaitMs: 60_000, maxHeldEvents: 20 });
+    release = holdWriteLock(db.path());
+    b.push(beatEvents(0, 2));
+    await eventually(() => b.told.includes('waiting'), 'the batcher to find the lock');
+    b.push(beatEvents(2, 4)); // 18 held
+    expect(b.errors).toEqual([]);
+    b.push(beatEvents(6, 1)); // 21 held: one too many
+    expect(b.errors).toHaveLength(1);
+    expect(b.errors[0]).toMatchObject({ code: 'STORE_LOCKED' });
+    expect(b.published).toHaveLength(21);
+    expect(b.batcher.isRecording).toBe(false);
   });
 });

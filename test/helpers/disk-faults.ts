@@ -6,7 +6,7 @@
  * immutable attribute (`chattr +i`) stops every writer on the already open file, root included; a small tmpfs is a
  * real full disk (ENOSPC → SQLITE_FULL). Both need root (CAP_LINUX_IMMUTABLE, CAP_SYS_ADMIN) and are skipped without.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,5 +104,36 @@ export function holdWriteLock(path: string): () => void {
   return () => {
     other.exec('ROLLBACK');
     other.close();
+  };
+}
+
+/**
+ * Holds the database's write lock from another process (as another program would), until `release()`: a lock the
+ * daemon's own event loop cannot release, so a daemon that waited on it would stay stuck until its busy timeout.
+ */
+export function holdWriteLockElsewhere(path: string): { locked: Promise<void>; release: () => Promise<void> } {
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const db = new (require('better-sqlite3'))(process.argv[1]);
+       db.exec('BEGIN IMMEDIATE');
+       process.stdout.write('locked\\n');
+       process.stdin.once('data', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });`,
+      path,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+  const locked = new Promise<void>((resolve, reject) => {
+    holder.stdout.once('data', () => resolve());
+    holder.once('exit', (code) => reject(new Error(`the lock holder exited (${code}) before it held the lock`)));
+  });
+  return {
+    locked,
+    release: async () => {
+      if (holder.exitCode === null) holder.stdin.write('release\n');
+      await exited;
+    },
   };
 }

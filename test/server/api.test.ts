@@ -41,7 +41,7 @@ describe('GET /api/health', () => {
     const idle = (await get('/api/health')).json();
     expect(idle).toMatchObject({
       ok: true,
-      protocol: 1,
+      protocol: 2,
       version,
       source: { kind: 'simulated', label: 'simulated strap (seed 7)', demo: true },
       sessionId: null,

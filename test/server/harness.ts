@@ -64,6 +64,8 @@ export interface RigOptions {
   readonly access?: AppDeps['access'];
   /** serve HTTPS (only over a real port: `app.listen`) */
   readonly https?: AppDeps['https'];
+  /** beats per piece of a viewer's backfill (default the daemon's) */
+  readonly backfillPieceBeats?: number;
 }
 
 export async function rig(options: RigOptions): Promise<Rig> {
@@ -86,6 +88,7 @@ export async function rig(options: RigOptions): Promise<Rig> {
     demo: options.demo ?? true,
     autoSession: options.autoSession,
     ...(options.streams === undefined ? {} : { streams: options.streams }),
+    ...(options.backfillPieceBeats === undefined ? {} : { backfillPieceBeats: options.backfillPieceBeats }),
   });
   const app = await buildApp({
     daemon,

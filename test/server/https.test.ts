@@ -112,7 +112,7 @@ describe('HTTPS with the self-signed certificate, over a real port', () => {
 
     const ws = new WebSocket(url, { ca: tls.cert, headers: { cookie: `${TOKEN_COOKIE}=${TOKEN}` } });
     const hello = await firstMessage(ws);
-    expect(hello).toMatchObject({ type: 'hello', protocol: 1 });
+    expect(hello).toMatchObject({ type: 'hello', protocol: 2 });
     ws.close();
   });
 

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SourceCatalog } from '../../src/daemon/source-catalog.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { rrSource } from '../../src/sources/replay.js';
+import { knownBeats } from '../helpers/viewer-knowledge.js';
 import { eventually, type Message, type Rig, recordingRr, replaySource, rig } from './harness.js';
 
 const RECORDINGS_DIR = fileURLToPath(new URL('../../recordings/', import.meta.url));
@@ -57,11 +58,7 @@ describe('two straps in one daemon', () => {
     await clientViewer.untilSessionEnded();
 
     // Each viewer saw exactly its own strap's beats, and each stream's session stores exactly its strap's RR.
-    const seen = (v: typeof clientViewer) => {
-      const hello = v.messages.findLast((m) => m.type === 'hello' && m.session !== null) as Message;
-      const after = v.messages.slice(v.messages.indexOf(hello) + 1).filter((m) => m.type === 'beat');
-      return [...hello.session.beats.rrMs, ...after.map((b) => b.rrMs)];
-    };
+    const seen = (v: typeof clientViewer) => knownBeats(v.messages).rrMs;
     expect(seen(clientViewer)).toEqual(clientRr);
     expect(seen(therapistViewer)).toEqual(therapist.rr);
     expect(r.store.getBeats(sessionId).map((b) => b.rrMs)).toEqual(clientRr);

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LiveMetrics, RollingEngine } from '../../src/hrv/rolling.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
 import { answerViewer } from '../../src/viewers/protocol.js';
+import { knownBeats } from '../helpers/viewer-knowledge.js';
 import { type Message, type Rig, recordingRr, replaySource, rig, type Viewer } from './harness.js';
 
 /** About 2.5 s for the 16 min recording: slow enough to act while it runs. */
@@ -27,16 +28,9 @@ function reference(rrMs: readonly number[]): { metrics: Map<number, LiveMetrics>
   return { metrics, tS };
 }
 
-/** The beats a viewer knows: those in its last hello's backfill, then the live ones after that hello. */
-function beatsSeen(viewer: Viewer): { seq: number[]; rrMs: number[]; backfilled: number } {
-  const helloAt = viewer.messages.findLastIndex((m) => m.type === 'hello' && m.session !== null);
-  const hello = viewer.messages[helloAt] as Message;
-  const live = viewer.messages.slice(helloAt + 1).filter((m) => m.type === 'beat');
-  return {
-    seq: [...hello.session.beats.seq, ...live.map((b) => b.seq)],
-    rrMs: [...hello.session.beats.rrMs, ...live.map((b) => b.rrMs)],
-    backfilled: hello.session.beats.seq.length,
-  };
+/** The beats a viewer knows: those in its last hello's backfill and pieces, then the live ones. */
+function beatsSeen(viewer: Viewer) {
+  return knownBeats(viewer.messages);
 }
 
 let r: Rig | undefined;
@@ -58,7 +52,7 @@ describe('the viewer socket on a replay', () => {
     const first = await viewer.nth(0);
     expect(first).toMatchObject({
       type: 'hello',
-      protocol: 1,
+      protocol: 2,
       source: { kind: 'replay', label: 'bartels_rest_rri.txt', demo: true },
       recording: true,
       session: null,
@@ -72,7 +66,7 @@ describe('the viewer socket on a replay', () => {
     expect(hello.session.baseline).toBeNull();
     expect(hello.session.session).toMatchObject({ clientLabel: 'ws test', status: 'recording' });
     expect(Object.keys(hello.session).sort()).toEqual(
-      ['baseline', 'beats', 'gaps', 'latest', 'markers', 'metrics', 'phases', 'session'].sort(),
+      ['baseline', 'beats', 'gaps', 'latest', 'markers', 'metrics', 'more', 'phases', 'session'].sort(),
     );
     const seen = beatsSeen(viewer);
     expect(seen.rrMs).toEqual(fileRr);
@@ -144,6 +138,54 @@ describe('the viewer socket on a replay', () => {
     const seen = beatsSeen(late);
     expect(seen.rrMs).toEqual(fileRr);
     expect(seen.seq).toEqual(fileRr.map((_, i) => i));
+  });
+
+  it('sends a long session to a late viewer in pieces, then the live messages: none missed, none twice', async () => {
+    await r?.close();
+    // A strap that does not run out: the session ends when the test ends it.
+    r = await rig({
+      source: simulatedSource({ seed: 4, speed: 200, durationS: 36_000 }),
+      autoSession: { clientLabel: 'pieces', therapistNote: '' },
+      backfillPieceBeats: 40,
+    });
+    const rig_ = r;
+    rig_.daemon.start();
+    const id = rig_.daemon.currentSessionId as number;
+    const early = await rig_.connect();
+    await early.untilBeats(300);
+    const late = await rig_.connect();
+    await late.untilBeats(50);
+    rig_.daemon.endSession();
+    await late.untilSessionEnded();
+    await early.untilSessionEnded();
+
+    const hello = late.messages[0];
+    expect(hello).toMatchObject({ type: 'hello', session: { more: true } });
+    const known = knownBeats(late.messages);
+    // The hello carries the first piece; the pieces run on, each at most 40 beats, the last marked.
+    expect(hello.session.beats.seq).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    const pieces = late.of('backfill');
+    expect(pieces.length).toBeGreaterThanOrEqual(Math.ceil(300 / 40) - 1);
+    expect(pieces.every((p) => p.sessionId === id && p.beats.seq.length <= 40 && p.metrics.tS.length <= 40)).toBe(true);
+    expect(pieces.map((p) => p.last)).toEqual([...pieces.slice(1).map(() => false), true]);
+    // Nothing live before the last piece: the live messages start where the backfill ends.
+    const firstLive = late.messages.findIndex((m) => m.type === 'beat' || m.type === 'metrics');
+    expect(firstLive).toBeGreaterThan(known.backfillEndsAt);
+    // Every stored beat once, in order; the metrics too (backfilled, then live).
+    const stored = rig_.store.getBeats(id);
+    expect(stored.length).toBeGreaterThanOrEqual(350);
+    expect(known.seq).toEqual(stored.map((b) => b.seq));
+    expect(known.seq).toEqual(stored.map((_, i) => i));
+    expect(known.rrMs).toEqual(stored.map((b) => b.rrMs));
+    expect(known.tS).toEqual(stored.map((b) => b.tS));
+    const metricSeqs = [
+      ...hello.session.metrics.tS,
+      ...pieces.flatMap((p) => p.metrics.tS),
+      ...late.of('metrics').map((m) => m.tS),
+    ];
+    expect(metricSeqs).toEqual(rig_.store.getMetrics(id).map((m) => m.tS));
+    // The viewer that was there from the start saw the same beats.
+    expect(knownBeats(early.messages).rrMs).toEqual(stored.map((b) => b.rrMs));
   });
 
   it('shows phases and markers set over REST live, and stores them with the session', async () => {

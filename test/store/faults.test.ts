@@ -84,6 +84,39 @@ describe('a database locked by another connection', () => {
   });
 });
 
+describe('tryWriteBatch: the live path does not wait on the busy timeout', () => {
+  it('returns STORE_LOCKED at once while another connection holds the lock, stores nothing, and writes once free', () => {
+    // A busy timeout longer than the test's own: a call that waited on it would time the test out.
+    const { store, id, refused, doing } = recording(db.path(), { busyTimeoutMs: 60_000 });
+    const before = rowCounts(db.path(), id);
+    const release = holdWriteLock(db.path());
+    try {
+      const err = store.tryWriteBatch(id, batch(10, 12));
+      expect(err?.code).toBe('STORE_LOCKED');
+      expect(err?.message).toBe(
+        `${refused}locked by another process (database is locked) ${doing}. Stop the other tableside (or the ` +
+          'program holding the file) and try again.',
+      );
+      expect(rowCounts(db.path(), id)).toEqual(before);
+    } finally {
+      release();
+    }
+    // The connection's own busy timeout is back for everything else.
+    expect(store.withConnection('reading', (c) => c.pragma('busy_timeout', { simple: true }))).toBe(60_000);
+    expect(store.tryWriteBatch(id, batch(10, 12))).toBeNull();
+    expect(rowCounts(db.path(), id).beats).toBe(22);
+  });
+
+  it('throws what is not a lock, with nothing stored', () => {
+    const { store, id } = recording();
+    const before = rowCounts(db.path(), id);
+    // A beat stored twice breaks the schema's key.
+    const err = storeError(() => store.tryWriteBatch(id, batch(5, 2)));
+    expect(err.code).toBe('STORE_CONSTRAINT');
+    expect(rowCounts(db.path(), id)).toEqual(before);
+  });
+});
+
 describe('a database made read-only mid-session', () => {
   it('chmod does not stop the open store (permissions are checked at open); the next open is refused, except for root', () => {
     const { store, id } = recording();

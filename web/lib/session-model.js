@@ -1,5 +1,5 @@
 // The current session as the live screen knows it: rebuilt from scratch by every `hello`, then extended message by
-// message (protocol v1, src/viewers/protocol.ts). Columns, like the backfill, so uPlot draws them as they are.
+// message (protocol v2, src/viewers/protocol.ts). Columns, like the backfill, so uPlot draws them as they are.
 
 /**
  * @typedef {import('../../src/viewers/protocol.js').SessionBackfill} SessionBackfill
@@ -58,23 +58,33 @@ export class SessionModel {
     this.baseline = null;
     this.latest = null;
     if (!backfill) return;
-    const b = backfill.beats;
+    this.appendBackfill(backfill);
+    this.phases = backfill.phases.map((p) => ({ ...p }));
+    for (const mk of backfill.markers) this.markers.set(mk.id, { ...mk });
+    this.gaps = backfill.gaps.map((g) => ({ ...g }));
+    this.baseline = backfill.baseline ?? null;
+    this.latest = backfill.latest ?? null;
+  }
+
+  /**
+   * Beats and metrics that follow on from those held, in seq order: the hello's first piece, then each `backfill`
+   * piece of a long session (live messages come after the last one).
+   * @param {Pick<SessionBackfill, 'beats' | 'metrics'>} piece
+   */
+  appendBackfill(piece) {
+    const b = piece.beats;
     for (let i = 0; i < b.seq.length; i++) {
+      const n = this.beats.seq.length;
       this.addBeat(b.seq[i], b.tS[i], b.rrMs[i], b.gapBefore[i]);
-      this.beats.kind[i] = b.kind[i];
+      if (this.beats.seq.length > n) this.beats.kind[n] = b.kind[i];
     }
-    const m = backfill.metrics;
+    const m = piece.metrics;
     for (let i = 0; i < m.tS.length; i++) {
       this.metrics.tS.push(m.tS[i]);
       this.metrics.rmssdMs.push(m.rmssdMs[i]);
       this.metrics.hfMs2.push(m.hfMs2[i]);
       this.metrics.lnRmssd.push(m.lnRmssd[i]);
     }
-    this.phases = backfill.phases.map((p) => ({ ...p }));
-    for (const mk of backfill.markers) this.markers.set(mk.id, { ...mk });
-    this.gaps = backfill.gaps.map((g) => ({ ...g }));
-    this.baseline = backfill.baseline ?? null;
-    this.latest = backfill.latest ?? null;
   }
 
   get lastBeatS() {

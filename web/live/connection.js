@@ -1,4 +1,4 @@
-// The socket to the daemon (protocol v1, src/viewers/protocol.ts): opened at start, reopened after a loss with a
+// The socket to the daemon (protocol v2, src/viewers/protocol.ts): opened at start, reopened after a loss with a
 // growing delay, pinged, and taken for dead when it says nothing for too long. Every message goes to `onMessage`.
 import { api } from '../lib/api.js';
 import { PROTOCOL } from '../lib/protocol.js';

@@ -29,6 +29,11 @@ export function handleMessage(targets, msg) {
   if (msg.type === 'hello') return onHello(targets, msg);
   if (state.conn !== 'up') return;
   switch (msg.type) {
+    case 'backfill':
+      // The rest of a long session's history, in pieces after its hello; live messages follow the last one.
+      if (model.info?.id === msg.sessionId) model.appendBackfill(msg);
+      view.invalidate('charts', 'figures');
+      break;
     case 'beat':
       model.addBeat(msg.seq, msg.tS, msg.rrMs, msg.gapBefore);
       state.lastBeatAt = performance.now();
@@ -70,6 +75,8 @@ export function handleMessage(targets, msg) {
       break;
     case 'recording':
       state.recording = msg.state !== 'stopped';
+      // Another program holds the database: the beats wait to be stored before they are shown.
+      state.storeWaiting = msg.state === 'waiting';
       view.invalidate('controls', 'figures');
       break;
     case 'reading':
@@ -113,6 +120,7 @@ function onHello({ state, model, view, connection }, msg) {
   state.status = msg.status;
   state.streams = msg.streams ?? [];
   state.recording = msg.recording;
+  state.storeWaiting = false;
   state.lastBeatAt = null;
   model.reset(msg.session);
   view.hideBanner();

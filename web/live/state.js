@@ -16,6 +16,8 @@
  * @property {SourceStatus | null} status
  * @property {StreamInfo[]} streams every stream of the daemon (hello.streams)
  * @property {boolean} recording
+ * @property {boolean} storeWaiting another program holds the database: beats wait to be stored (a `recording`
+ *   message, state `waiting`)
  * @property {number | null} lastBeatAt page clock (performance.now) when the last beat message arrived; null: none
  *   since the last hello
  * @property {number} retryAt wall clock (Date.now) of the next reconnect
@@ -36,6 +38,7 @@ export function createState(stream) {
     status: null,
     streams: [],
     recording: true,
+    storeWaiting: false,
     lastBeatAt: null,
     retryAt: 0,
     unpaired: false,

@@ -160,6 +160,13 @@ export class View {
       if (slow && q.respirationNote) items.push({ key: 'slow', text: capitalise(q.respirationNote), warn: false });
     }
     if (!this.state.recording) items.push({ key: 'recording', text: 'not recording', warn: true });
+    if (this.state.recording && this.state.storeWaiting) {
+      items.push({
+        key: 'store-waiting',
+        text: 'another program holds the database: beats shown once stored',
+        warn: true,
+      });
+    }
     const list = $('quality');
     const html = items.map((i) => `${i.key}|${i.text}|${i.warn}`).join('\n');
     if (list.dataset.key !== html) {

@@ -1,5 +1,5 @@
 /**
- * `GET /ws`: the live view's socket (protocol v1, see ../protocol.ts). The hub sends `hello` and everything after it;
+ * `GET /ws`: the live view's socket (protocol v2, see ../protocol.ts). The hub sends `hello` and everything after it;
  * this file only answers what a viewer sends: `ping` gets `pong`, anything else an `error`, and the socket stays open.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
