@@ -23,6 +23,8 @@
  *   wall clock as stored (local, naive, whole seconds).
  * - a session's **next morning**: the daily value of the calendar day after the session's end (its start when it
  *   has no end), placed against that day's normal range.
+ * - **today against the usual**: a session's baseline-phase lnRMSSD against the normal range of the session's date,
+ *   below / within (edges included) / above it; nothing without a normal range that day.
  * - **over the weeks**: the 7-day baseline of `today` against the 7-day baseline of the day before the first
  *   session, the change judged against the half-width of today's normal range; "too early to tell" before 4 weeks
  *   after the first session or with fewer than 12 daily values up to today.
@@ -372,6 +374,43 @@ export function againstUsual(lnRmssd: number, day: DayRow): AgainstUsual | null 
   if (lnRmssd < day.normalLow) return { position: 'below', words: 'came in below their usual' };
   if (lnRmssd > day.normalHigh) return { position: 'above', words: 'came in above their usual' };
   return { position: 'within', words: 'came in within their usual range' };
+}
+
+/** Today's baseline against the client's usual range: the value, that day's range and where the value sits. */
+export interface TodayAgainstUsual extends AgainstUsual {
+  /** 'YYYY-MM-DD' */
+  readonly date: string;
+  readonly lnRmssd: number;
+  readonly normalLow: number;
+  readonly normalHigh: number;
+  /** the daily values the range was made of (d−59…d) */
+  readonly values60: number;
+}
+
+/**
+ * **Today against the usual**: a session's baseline lnRMSSD against the client's normal range on the session's date
+ * (`today`), from the client's readings (the day row `clientTimeline` gives that date). null when the client has no
+ * normal range that day (fewer than 14 daily values in the 60 days up to it).
+ */
+export function todayAgainstUsual(
+  readings: readonly ReadingPoint[],
+  lnRmssd: number,
+  today: string,
+  options: Pick<TimelineOptions, 'normalSdFactor'> = {},
+): TodayAgainstUsual | null {
+  if (!Number.isFinite(lnRmssd)) throw new RangeError(`lnRmssd must be a finite number, got ${lnRmssd}`);
+  const { days } = clientTimeline(readings, [], { ...options, today });
+  const row = days[days.length - 1];
+  if (!row || row.date !== today || row.normalLow === null || row.normalHigh === null) return null;
+  const usual = againstUsual(lnRmssd, row) as AgainstUsual;
+  return {
+    ...usual,
+    date: today,
+    lnRmssd,
+    normalLow: row.normalLow,
+    normalHigh: row.normalHigh,
+    values60: row.values60,
+  };
 }
 
 // ---- sessions ----
