@@ -103,12 +103,14 @@ export async function clientBenchmarks(): Promise<Figure[]> {
       const firstMs = performance.now() - started;
       if (first.status !== 200) throw new Error(`GET ${url}: ${first.status}`);
       const times: number[] = [];
+      const cpuBefore = process.cpuUsage();
       for (let i = 0; i < REQUESTS; i++) {
         started = performance.now();
         const res = await get(agent, port, url);
         times.push(performance.now() - started);
         if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
       }
+      const cpu = process.cpuUsage(cpuBefore);
       times.sort((a, b) => a - b);
       const p99 = percentile(times, 99);
       figures.push(
@@ -119,6 +121,11 @@ export async function clientBenchmarks(): Promise<Figure[]> {
         },
         { name: 'GET /api/clients/:id, p50', value: percentile(times, 50), unit: 'ms' },
         { name: 'GET /api/clients/:id, p99', value: p99, unit: 'ms', target: '≤ 100 ms', ok: p99 <= 100 },
+        {
+          name: 'GET /api/clients/:id, CPU per request (server and client, one process: what load cannot inflate)',
+          value: (cpu.user + cpu.system) / 1000 / REQUESTS,
+          unit: 'ms',
+        },
         { name: 'GET /api/clients/:id, answer size', value: first.bytes / 1024, unit: 'KB' },
         { name: 'load average (1 min) after the requests', value: loadavg()[0] as number, unit: '' },
       );

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReadingKind } from '../../src/domain/kinds.js';
 import {
   againstUsual,
+  todayAgainstUsual,
   type ClientTimeline,
   clientTimeline,
   type DayRow,
@@ -148,6 +149,30 @@ describe('normal range', () => {
     expect(againstUsual(4.4, row)?.position).toBe('within');
     expect(againstUsual(4.41, row)).toEqual({ position: 'above', words: 'came in above their usual' });
     expect(againstUsual(4.2, { ...row, normalLow: null, normalHigh: null })).toBeNull();
+  });
+});
+
+describe('today against the usual', () => {
+  // days 0…13: 4.0 and 4.4 alternating — mean 4.2, SD (n − 1) 0.2·√(14/13); day 14 has a reading that must not count
+  const values = Array.from({ length: 14 }, (_, i) => (i % 2 ? 4.4 : 4.0));
+  const readings = [...mornings([...values.keys()], values), reading(14, '07:00:00', 'morning', 9)];
+  const sd = 0.2 * Math.sqrt(14 / 13);
+
+  it("places a session's baseline against the normal range of its date, in words", () => {
+    const below = todayAgainstUsual(readings, 4.0, dateOf(13));
+    expect(below).toMatchObject({ position: 'below', words: 'came in below their usual', date: dateOf(13) });
+    expect(below?.normalLow).toBeCloseTo(4.2 - sd / 2, 13);
+    expect(below?.normalHigh).toBeCloseTo(4.2 + sd / 2, 13);
+    expect(below?.values60).toBe(14);
+    expect(todayAgainstUsual(readings, 4.2, dateOf(13))?.words).toBe('came in within their usual range');
+    expect(todayAgainstUsual(readings, 4.4, dateOf(13))?.words).toBe('came in above their usual');
+    expect(todayAgainstUsual(readings, 4.0, dateOf(13), { normalSdFactor: 1 })?.normalLow).toBeCloseTo(4.2 - sd, 13);
+  });
+
+  it('says nothing without a normal range that day (13 daily values) and refuses a value that is no number', () => {
+    expect(todayAgainstUsual(readings, 4.0, dateOf(12))).toBeNull();
+    expect(todayAgainstUsual([], 4.0, dateOf(12))).toBeNull();
+    expect(() => todayAgainstUsual(readings, Number.NaN, dateOf(13))).toThrow(/lnRmssd/);
   });
 });
 
