@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { ReadingKind } from '../../src/domain/kinds.js';
 import {
   againstUsual,
-  todayAgainstUsual,
   type ClientTimeline,
   clientTimeline,
   type DayRow,
   type ReadingPoint,
   type SessionPoint,
+  todayAgainstUsual,
 } from '../../src/tracking/timeline.js';
 
 /** 'YYYY-MM-DD' of day n after 2026-03-01 (day 0). */
