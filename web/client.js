@@ -197,10 +197,77 @@ async function load() {
     const loaded = await api.client(clientId);
     data = loaded;
     render(loaded);
+    await renderRecordForms();
   } catch (e) {
     const err = /** @type {import('./lib/api.js').ApiRefused} */ (e);
     $('client-status').textContent =
       err.status === 404 ? `There is no client ${clientId}.` : `Could not load client ${clientId}: ${err.message}`;
+  }
+}
+
+/** The rename field and the clients this one can be merged into. */
+async function renderRecordForms() {
+  if (!data) return;
+  $('rename-name', HTMLInputElement).value = data.client.name;
+  /** @type {{ clients: { id: number, name: string }[] }} */
+  const { clients } = await api.clients();
+  const select = $('merge-into', HTMLSelectElement);
+  select.replaceChildren(
+    ...clients
+      .filter((c) => c.id !== clientId)
+      .map((c) => {
+        const option = el('option', c.name);
+        option.value = String(c.id);
+        return option;
+      }),
+  );
+  $('merge', HTMLFormElement).hidden = select.options.length === 0;
+}
+
+/** @param {SubmitEvent} event */
+async function rename(event) {
+  event.preventDefault();
+  const name = $('rename-name', HTMLInputElement).value;
+  try {
+    await api.changeClient(clientId, { name });
+    $('record-status').textContent = 'Renamed.';
+    await load();
+  } catch (e) {
+    $('record-status').textContent = `Not renamed: ${/** @type {Error} */ (e).message}.`;
+  }
+}
+
+/** Merging asks first: the server says what would move, and nothing moves until "Merge now". */
+async function askMerge(/** @type {SubmitEvent} */ event) {
+  event.preventDefault();
+  const select = $('merge-into', HTMLSelectElement);
+  const into = Number(select.value);
+  const target = select.selectedOptions[0]?.textContent ?? '';
+  $('record-status').textContent = '';
+  try {
+    /** @type {{ sessions: number, readings: number, duplicateReadings: number }} */
+    const plan = await api.mergeClient(clientId, into, false);
+    const s = (/** @type {number} */ n, /** @type {string} */ w) => `${n} ${w}${n === 1 ? '' : 's'}`;
+    $('merge-plan').textContent =
+      `Merge ${data?.client.name ?? 'this client'} into ${target}: ${s(plan.sessions, 'session')} and ` +
+      `${s(plan.readings, 'reading')} move` +
+      (plan.duplicateReadings ? ` (${s(plan.duplicateReadings, 'reading')} already there are dropped)` : '') +
+      ', and this record goes. This cannot be undone.';
+    $('merge-ask').dataset.into = String(into);
+    $('merge-ask').hidden = false;
+    $('merge-confirm').focus();
+  } catch (e) {
+    $('record-status').textContent = `Cannot merge: ${/** @type {Error} */ (e).message}.`;
+  }
+}
+
+async function merge() {
+  const into = Number($('merge-ask').dataset.into);
+  try {
+    await api.mergeClient(clientId, into, true);
+    location.assign(`/clients/${into}`);
+  } catch (e) {
+    $('record-status').textContent = `Not merged: ${/** @type {Error} */ (e).message}.`;
   }
 }
 
@@ -248,4 +315,11 @@ $('theme-toggle').addEventListener('click', () => {
   if (data) buildChart(data);
 });
 $('upload', HTMLFormElement).addEventListener('submit', (e) => void upload(e));
+$('rename', HTMLFormElement).addEventListener('submit', (e) => void rename(e));
+$('merge', HTMLFormElement).addEventListener('submit', (e) => void askMerge(e));
+$('merge-confirm').addEventListener('click', () => void merge());
+$('merge-cancel').addEventListener('click', () => {
+  $('merge-ask').hidden = true;
+  $('record-status').textContent = 'Nothing was merged.';
+});
 load();

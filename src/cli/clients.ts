@@ -1,14 +1,28 @@
-/** `tableside import`, `clients` and `client`: readings onto a client's record, and the record read back. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+/**
+ * `tableside import`, `clients`, `client` and `merge-client`: readings onto a client's record, the record read back,
+ * and the record renamed, exported, deleted or merged into another — what the REST API offers, from the terminal.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReadingKind } from '../domain/kinds.js';
 import { defaultDbPath } from '../host/paths.js';
-import { clientRecord } from '../io/client-record.js';
+import { clientExport, clientRecord } from '../io/client-record.js';
 import { importReadings, type ReadingFileText } from '../io/reading-import.js';
 import { RrFileError } from '../io/rr-file.js';
-import { findClient, listClients } from '../store/clients.js';
+import { exportSession, loadSessionRows } from '../io/session-export.js';
+import { isInUse } from '../store/admin.js';
+import {
+  deleteClient,
+  findClient,
+  listClients,
+  mergeClients,
+  sessionsOfClient,
+  updateClient,
+} from '../store/clients.js';
 import { SessionStore } from '../store/session-store.js';
+import type { StoredClient } from '../store/types.js';
 import { fixed } from './format.js';
+import { confirm, existingDatabase, settleRecording } from './privacy.js';
 
 function withStore<T>(db: string | undefined, fn: (store: SessionStore) => T): T {
   const store = SessionStore.open(db ?? defaultDbPath());
@@ -105,45 +119,171 @@ export function clientsCommand(opts: { db?: string; json?: boolean }): void {
   });
 }
 
-export function clientCommand(
-  name: string,
-  opts: { db?: string; json?: boolean; today?: string; normalSd?: '0.5' | '1' },
-): void {
+export interface ClientOptions {
+  db?: string;
+  json?: boolean;
+  today?: string;
+  normalSd?: '0.5' | '1';
+  rename?: string;
+  note?: string;
+  export?: string;
+  delete?: boolean;
+  yes?: boolean;
+}
+
+/** The client of exactly this name; an error naming near misses (case, spaces) when there is none. */
+function requireClient(store: SessionStore, name: string): StoredClient {
+  const client = findClient(store, name);
+  if (client) return client;
+  const near = listClients(store)
+    .map((c) => c.name)
+    .filter((n) => n.toLowerCase().replace(/\s+/g, ' ').trim() === name.toLowerCase().replace(/\s+/g, ' ').trim());
+  const hint = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '';
+  throw new Error(`no client "${name}" in ${store.path} (see tableside clients; names must match exactly${hint})`);
+}
+
+/** `tableside client NAME`: the record; or, with --rename/--note, --export DIR or --delete, that action. */
+export async function clientCommand(name: string, opts: ClientOptions): Promise<void> {
+  const actions = [
+    opts.rename !== undefined || opts.note !== undefined,
+    opts.export !== undefined,
+    opts.delete === true,
+  ];
+  if (actions.filter(Boolean).length > 1) {
+    throw new Error('choose one of --rename/--note, --export and --delete at a time');
+  }
+  if (opts.delete) return deleteClientCommand(name, opts);
   withStore(opts.db, (store) => {
-    const client = findClient(store, name);
-    if (!client) {
-      const near = listClients(store)
-        .map((c) => c.name)
-        .filter((n) => n.toLowerCase().replace(/\s+/g, ' ').trim() === name.toLowerCase().replace(/\s+/g, ' ').trim());
-      const hint = near.length > 0 ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '';
-      throw new Error(`no client "${name}" in ${store.path} (see tableside clients; names must match exactly${hint})`);
-    }
-    const record = clientRecord(store, client.id, {
-      ...(opts.today === undefined ? {} : { today: opts.today }),
-      ...(opts.normalSd === undefined ? {} : { normalSdFactor: opts.normalSd === '1' ? 1 : 0.5 }),
-    });
-    if (!record) throw new Error(`no client "${name}" in ${store.path}`);
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify(record)}\n`);
-      return;
-    }
-    const out: string[] = [`${record.client.name}${record.client.note ? ` — ${record.client.note}` : ''}`];
-    out.push(`${plural(record.sessions.length, 'session')}, ${plural(record.readings.length, 'reading')}`);
-    const today = record.days.at(-1);
-    if (today) {
-      out.push(
-        `${today.date}: lnRMSSD ${fixed(today.lnRmssd, 2)}, 7-day baseline ${fixed(today.baseline7, 2)} ` +
-          `(CV ${fixed(today.cv7Pct, 1)} %), normal range ${fixed(today.normalLow, 2)}–${fixed(today.normalHigh, 2)}`,
-      );
-    }
-    out.push(`over the weeks: ${record.overWeeks.words}`);
-    for (const s of record.sessions) {
-      out.push(
-        `  session ${s.id}  ${s.startedAt.replace('T', ' ')}  shift ${fixed(s.massageShiftLn, 2)} ln  ` +
-          `${s.mainTechnique ?? '—'}`,
-      );
-    }
-    for (const t of record.techniques) out.push(`  ${t.technique}: ${t.words}`);
-    process.stdout.write(`${out.join('\n')}\n`);
+    const client = requireClient(store, name);
+    if (opts.rename !== undefined || opts.note !== undefined) return changeClient(store, client, opts);
+    if (opts.export !== undefined) return exportClient(store, client, opts.export, opts);
+    printRecord(store, client, opts);
   });
+}
+
+function timelineOptions(opts: ClientOptions) {
+  return {
+    ...(opts.today === undefined ? {} : { today: opts.today }),
+    ...(opts.normalSd === undefined ? {} : { normalSdFactor: opts.normalSd === '1' ? (1 as const) : (0.5 as const) }),
+  };
+}
+
+function changeClient(store: SessionStore, client: StoredClient, opts: ClientOptions): void {
+  const changed = updateClient(store, client.id, {
+    ...(opts.rename === undefined ? {} : { name: opts.rename }),
+    ...(opts.note === undefined ? {} : { note: opts.note }),
+  });
+  const lines: string[] = [];
+  if (changed.name !== client.name) lines.push(`client "${client.name}" renamed "${changed.name}"`);
+  if (changed.note !== client.note) lines.push(`the note of "${changed.name}" changed`);
+  if (lines.length === 0) lines.push(`"${changed.name}" unchanged`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Everything on the record into `dir`: the JSON export (`GET /api/clients/:id/export`: the record, every reading with
+ * its RR, every session's JSON with its beats) and, for other programs (Kubios…), each reading's and each session's
+ * RR as plain text. Nothing is overwritten.
+ */
+function exportClient(store: SessionStore, client: StoredClient, dir: string, opts: ClientOptions): void {
+  const file = clientExport(store, client.id, timelineOptions(opts));
+  if (!file) throw new Error(`no client "${client.name}" in ${store.path}`);
+  const texts = new Map<string, string>([[`tableside-client-${client.id}.json`, `${JSON.stringify(file)}\n`]]);
+  for (const r of file.readings) {
+    texts.set(`reading-${r.id}-${r.at.replace(/:/g, '')}-${r.kind}.txt`, `${r.rrMs.join('\n')}\n`);
+  }
+  for (const s of sessionsOfClient(store, client.id)) {
+    const rows = loadSessionRows(store, s.id, 'rr');
+    if (rows) texts.set(`session-${s.id}-rr.txt`, exportSession(rows, 'rr').text);
+  }
+  mkdirSync(dir, { recursive: true });
+  const there = [...texts.keys()].filter((name) => existsSync(join(dir, name)));
+  if (there.length > 0) {
+    throw new Error(`${join(dir, there[0] as string)} exists already: choose an empty folder. Nothing was written.`);
+  }
+  for (const [name, text] of texts) writeFileSync(join(dir, name), text);
+  process.stdout.write(
+    `exported "${client.name}" to ${dir}: tableside-client-${client.id}.json (the whole record), ` +
+      `${plural(file.readings.length, 'reading')} and ${plural(texts.size - 1 - file.readings.length, 'session')} ` +
+      'as RR text. It holds health data: keep it as safe as the database.\n',
+  );
+}
+
+async function deleteClientCommand(name: string, opts: ClientOptions): Promise<void> {
+  const path = existingDatabase(opts.db);
+  const daemonRunning = isInUse(path);
+  const store = SessionStore.open(path);
+  try {
+    const client = requireClient(store, name);
+    const sessions = sessionsOfClient(store, client.id);
+    const companions = sessions.flatMap((s) => store.getCompanions(s.id));
+    settleRecording(store, [...sessions, ...companions], daemonRunning, path);
+    const readings = listClients(store).find((c) => c.id === client.id)?.readings ?? 0;
+    const what =
+      `client "${client.name}" with ${plural(sessions.length, 'session')}` +
+      `${companions.length > 0 ? ` (and ${plural(companions.length, 'companion stream')})` : ''} and ` +
+      plural(readings, 'reading');
+    await confirm(opts, `Delete ${what}? This cannot be undone.`);
+    const deleted = deleteClient(store, client.id);
+    process.stdout.write(
+      `deleted client "${client.name}": ${plural(deleted.sessionIds.length, 'session')} ` +
+        `(${plural(deleted.beats, 'beat')}) and ${plural(deleted.readings, 'reading')} from ${path}\n`,
+    );
+  } finally {
+    store.close();
+  }
+}
+
+/** `tableside merge-client FROM INTO`: FROM's sessions and readings move to INTO, FROM goes (asks first). */
+export async function mergeClientCommand(from: string, into: string, opts: { db?: string; yes?: boolean }) {
+  const path = existingDatabase(opts.db);
+  const store = SessionStore.open(path);
+  try {
+    const source = requireClient(store, from);
+    const target = requireClient(store, into);
+    if (source.id === target.id) throw new Error(`"${from}" and "${into}" are the same client: nothing to merge`);
+    const plan = mergeClients(store, source.id, target.id, false);
+    const dropped =
+      plan.duplicateReadings > 0 ? `; ${plural(plan.duplicateReadings, 'reading')} already on "${into}" dropped` : '';
+    await confirm(
+      opts,
+      `Merge "${from}" into "${into}": ${plural(plan.sessions, 'session')} and ${plural(plan.readings, 'reading')} ` +
+        `move${dropped}, then "${from}" is deleted. Go on?`,
+      'nothing was merged',
+    );
+    const done = mergeClients(store, source.id, target.id, true);
+    process.stdout.write(
+      `merged "${from}" into "${into}": ${plural(done.sessions, 'session')} and ${plural(done.readings, 'reading')} ` +
+        `moved${dropped}; "${from}" is no more\n`,
+    );
+  } finally {
+    store.close();
+  }
+}
+
+function printRecord(store: SessionStore, client: StoredClient, opts: ClientOptions): void {
+  const record = clientRecord(store, client.id, timelineOptions(opts));
+  if (!record) throw new Error(`no client "${client.name}" in ${store.path}`);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(record)}\n`);
+    return;
+  }
+  const out: string[] = [`${record.client.name}${record.client.note ? ` — ${record.client.note}` : ''}`];
+  out.push(`${plural(record.sessions.length, 'session')}, ${plural(record.readings.length, 'reading')}`);
+  const today = record.days.at(-1);
+  if (today) {
+    out.push(
+      `${today.date}: lnRMSSD ${fixed(today.lnRmssd, 2)}, 7-day baseline ${fixed(today.baseline7, 2)} ` +
+        `(CV ${fixed(today.cv7Pct, 1)} %), normal range ${fixed(today.normalLow, 2)}–${fixed(today.normalHigh, 2)}`,
+    );
+  }
+  out.push(`over the weeks: ${record.overWeeks.words}`);
+  for (const s of record.sessions) {
+    out.push(
+      `  session ${s.id}  ${s.startedAt.replace('T', ' ')}  shift ${fixed(s.massageShiftLn, 2)} ln  ` +
+        `${s.mainTechnique ?? '—'}`,
+    );
+  }
+  for (const t of record.techniques) out.push(`  ${t.technique}: ${t.words}`);
+  process.stdout.write(`${out.join('\n')}\n`);
 }

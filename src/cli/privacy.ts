@@ -98,7 +98,7 @@ export function restoreCommand(file: string, opts: DbOptions): void {
 }
 
 /** The database at `db` (or the default one), which must exist: these commands never create an empty one. */
-function existingDatabase(db: string | undefined): string {
+export function existingDatabase(db: string | undefined): string {
   const path = db ?? defaultDbPath();
   if (!existsSync(path)) throw new Error(`no database at ${path} (nothing recorded there yet; pass --db FILE?)`);
   return path;
@@ -117,7 +117,12 @@ async function withStore(path: string, fn: (store: SessionStore) => Promise<void
  * Refuses sessions that a running daemon is recording; marks the leftovers of a killed daemon interrupted (what its
  * next start would do), so that the store lets them go.
  */
-function settleRecording(store: SessionStore, sessions: readonly StoredSession[], running: boolean, path: string) {
+export function settleRecording(
+  store: SessionStore,
+  sessions: readonly StoredSession[],
+  running: boolean,
+  path: string,
+) {
   const recording = sessions.filter((s) => s.status === 'recording').map((s) => s.id);
   if (recording.length === 0) return;
   if (running) {
@@ -129,16 +134,16 @@ function settleRecording(store: SessionStore, sessions: readonly StoredSession[]
   store.recoverInterrupted();
 }
 
-/** Asks on the terminal unless `--yes`; without a terminal to ask on, refuses. */
-async function confirm(opts: ConfirmOptions, question: string): Promise<void> {
+/** Asks on the terminal unless `--yes`; without a terminal to ask on, refuses, saying `nothing` ("nothing was …"). */
+export async function confirm(opts: ConfirmOptions, question: string, nothing = 'nothing was deleted'): Promise<void> {
   if (opts.yes) return;
   if (!process.stdin.isTTY) {
-    throw new Error('nothing was deleted: pass --yes to confirm (stdin is not a terminal, so tableside cannot ask)');
+    throw new Error(`${nothing}: pass --yes to confirm (stdin is not a terminal, so tableside cannot ask)`);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`${question} [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) throw new Error('nothing was deleted (the answer was not "y")');
+    if (!/^y(es)?$/i.test(answer.trim())) throw new Error(`${nothing} (the answer was not "y")`);
   } finally {
     rl.close();
   }

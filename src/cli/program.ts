@@ -187,8 +187,27 @@ export function buildCli(): Command {
     .option('--json', 'print the whole record as one JSON object')
     .option('--today <date>', 'the last day of the record (YYYY-MM-DD; default: today)', date)
     .addOption(new Option('--normal-sd <k>', 'normal range: mean ± k SD').choices(['0.5', '1']))
+    .option('--rename <new-name>', "change the client's name (their sessions carry the new one)")
+    .option('--note <text>', "replace the client's note")
+    .option('--export <dir>', 'write everything on the record into DIR: the JSON export, and each RR as text')
+    .option('--delete', 'delete the client with every session and reading on the record (asks first)')
+    .option('--yes', 'do not ask (needed when stdin is not a terminal)')
     .addOption(serveOptions.db())
     .action(async (name: string, opts) => (await import('./clients.js')).clientCommand(name, opts));
+
+  program
+    .command('merge-client')
+    .description(
+      'merge a client into another: every session and reading moves, the note is appended, the first client goes ' +
+        '(asks first)',
+    )
+    .argument('<from>', 'the client that goes, exactly as `tableside clients` shows it')
+    .argument('<into>', 'the client that stays')
+    .option('--yes', 'do not ask (needed when stdin is not a terminal)')
+    .addOption(serveOptions.db())
+    .action(async (from: string, into: string, opts) =>
+      (await import('./clients.js')).mergeClientCommand(from, into, opts),
+    );
 
   program
     .command('export')

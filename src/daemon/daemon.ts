@@ -20,11 +20,13 @@
 
 import type { HeartRateSource, SourceStatus } from '../domain/source.js';
 import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
-import { computeSessionValues } from '../io/client-record.js';
+import { computeSessionValues, sessionAgainstUsual } from '../io/client-record.js';
+import { formatLocal } from '../io/local-time.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
 import type { ViewerHub } from '../viewers/hub.js';
 import {
+  type BaselineMessage,
   type HelloMessage,
   markerMessage,
   PROTOCOL,
@@ -32,6 +34,7 @@ import {
   recordingStoppedMessage,
   type StreamInfo,
   sessionEndedMessage,
+  usualMessage,
 } from '../viewers/protocol.js';
 import type { DaemonLog } from './log.js';
 import { BACKFILL_PIECE_BEATS, CLIENT_STREAM, Stream, type StreamHost, type StreamSource } from './stream.js';
@@ -246,6 +249,7 @@ export class Daemon {
       try {
         const baseline = stream.finishedBaseline(phase);
         if (baseline) stream.hub.broadcast(baseline);
+        if (baseline && stream === this.client) this.publishUsual(stream, baseline);
       } catch (err) {
         // The phase is stored; without the reference the live screen goes on saying "waiting for baseline".
         this.storeFailed(err);
@@ -253,6 +257,43 @@ export class Daemon {
     }
     if (asked === null) throw new DaemonError('DAEMON_NOT_CURRENT', `session ${sessionId} is not being recorded`);
     return asked;
+  }
+
+  /**
+   * Today against the usual, once a session's first baseline phase ended: its lnRMSSD against the normal range of the
+   * session's client on the session's date. Nothing for a session on no client's record, a baseline without a value
+   * or a client without a normal range. A failure costs only these words: the session goes on.
+   */
+  private publishUsual(stream: Stream, baseline: BaselineMessage): void {
+    const recording = stream.recording;
+    const clientId = recording?.session.clientId ?? null;
+    const lnRmssd = baseline.reference.lnRmssd;
+    if (!recording || recording.usual !== null || clientId === null || lnRmssd === null) return;
+    const { store, log } = this.deps;
+    const sessionId = recording.session.id;
+    try {
+      const first = store.getPhases(sessionId).find((p) => p.kind === 'baseline');
+      if (first?.id !== baseline.phaseId) return; // the session's record keeps its first baseline
+      const date = formatLocal(new Date(recording.session.startedAt)).slice(0, 10);
+      const usual = sessionAgainstUsual(store, clientId, lnRmssd, date);
+      if (!usual) return;
+      const { position, words, normalLow, normalHigh, values60 } = usual;
+      recording.usual = usualMessage({
+        sessionId,
+        clientId,
+        phaseId: baseline.phaseId,
+        date,
+        lnRmssd,
+        normalLow,
+        normalHigh,
+        values60,
+        position,
+        words,
+      });
+      stream.hub.broadcast(recording.usual);
+    } catch (err) {
+      log.warn({ err, session: sessionId }, 'today against the usual not computed: the live screen goes on without it');
+    }
   }
 
   addMarker(sessionId: number, kind: MarkerKind, value: string): StoredMarker {

@@ -32,6 +32,7 @@ import {
   type StreamInfo,
   sessionBackfill,
   statusMessage,
+  type UsualMessage,
 } from '../viewers/protocol.js';
 import { CommitBatcher } from './commit-batcher.js';
 import type { DaemonLog } from './log.js';
@@ -82,6 +83,8 @@ export interface Recording {
   latest: MetricsMessage | null;
   /** the latest finished baseline phase's reference, or null */
   baseline: BaselineMessage | null;
+  /** today against the usual, once the first baseline ended (client's stream only), or null */
+  usual: UsualMessage | null;
 }
 
 /** A stream cannot do what was asked right now (a session records, a reading runs, no source). */
@@ -251,6 +254,7 @@ export class Stream {
       lastBeatTS: 0,
       latest: null,
       baseline: null,
+      usual: null,
     };
     this.active = recording;
     const pipeline$ = events$.pipe(takeUntil(recording.end$), livePipeline(rolling));
@@ -373,6 +377,7 @@ export class Stream {
       gaps: store.getGaps(id),
       latest: recording.latest,
       baseline: recording.baseline,
+      usual: recording.usual,
     });
     let fromSeq = size;
     const nextPiece = (): BackfillMessage | null => {

@@ -19,7 +19,14 @@ import {
 } from '../store/clients.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { SessionValues, StoredClient, StoredReading, StoredSession } from '../store/types.js';
-import { type ClientTimeline, clientTimeline, type SessionRow, type TimelineOptions } from '../tracking/timeline.js';
+import {
+  type ClientTimeline,
+  clientTimeline,
+  type SessionRow,
+  type TimelineOptions,
+  type TodayAgainstUsual,
+  todayAgainstUsual,
+} from '../tracking/timeline.js';
 import { formatLocal } from './local-time.js';
 import { loadSessionRows, sessionJson } from './session-export.js';
 
@@ -115,6 +122,25 @@ export function clientRecord(
     techniques: timeline.techniques,
     overWeeks: timeline.overWeeks,
   };
+}
+
+/**
+ * Where a session's baseline (`lnRmssd`) sits against the client's usual range on `date` ('YYYY-MM-DD', the
+ * session's local date): for the therapist's live screen. null without a normal range that day.
+ */
+export function sessionAgainstUsual(
+  store: SessionStore,
+  clientId: number,
+  lnRmssd: number,
+  date: string,
+): TodayAgainstUsual | null {
+  const readings = readingsOfClient(store, clientId).map((r) => ({
+    id: r.id,
+    at: r.at,
+    kind: r.kind,
+    lnRmssd: r.lnRmssd,
+  }));
+  return todayAgainstUsual(readings, lnRmssd, date);
 }
 
 function recordReading(r: StoredReading): RecordReading {

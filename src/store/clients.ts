@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { StoreError } from './errors.js';
-import type { SessionStore } from './session-store.js';
+import { type SessionStore, toSession } from './session-store.js';
 import type { ClientRow, ReadingRow, SessionValuesRow } from './sql.js';
 import type {
   ClientListing,
@@ -191,10 +191,9 @@ export function deleteClient(store: SessionStore, clientId: number): ClientDelet
 
 /** The client's sessions (their own stream), oldest first. */
 export function sessionsOfClient(store: SessionStore, clientId: number): StoredSession[] {
-  const ids = store.withConnection(`reading the sessions of client ${clientId}`, (_db, s) =>
-    s.sessionsOfClient.all(clientId).map((r) => r.id),
+  return store.withConnection(`reading the sessions of client ${clientId}`, (_db, s) =>
+    s.sessionsOfClient.all(clientId).map(toSession),
   );
-  return ids.map((id) => store.getSession(id) as StoredSession);
 }
 
 // Readings.

@@ -619,7 +619,8 @@ export class SessionStore {
 const fromS = (range: TimeRange): number => range.fromS ?? Number.NEGATIVE_INFINITY;
 const toS = (range: TimeRange): number => range.toS ?? Number.POSITIVE_INFINITY;
 
-function toSession(r: SessionRow): StoredSession {
+/** A session row as the store gives it. */
+export function toSession(r: SessionRow): StoredSession {
   return {
     id: r.id,
     startedAt: r.startedAt,

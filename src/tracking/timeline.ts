@@ -12,13 +12,19 @@
  * - **CV** of day d: SD (n − 1) / mean × 100 of those same daily values (Flatt & Esco 2015), with ≥ 3 of them.
  * - **normal range** of day d: mean ± k·SD (n − 1) of the daily values of days d−59…d, with ≥ 14 of them; k = 0.5
  *   (the smallest worthwhile change of Plews/Buchheit, HRV4Training's "normal values") or 1 (some coaches).
- * - a session's **before** reading: a valid reading of kind 'before' from 3 h before the start up to the start
- *   (edges included), the latest such; if there is none, the latest valid reading of any other kind in that
- *   window (`byKind` says which). Its **after** reading: a valid reading of kind 'after' from 0.5 h to 4 h after
- *   the end (edges included), the earliest such; if none, the earliest valid reading of any other kind in that
- *   window. Times are compared on the wall clock as stored (local, naive).
+ * - a session's **before** reading: a valid reading of kind 'before' from 3 h before the start up to the start (edges
+ *   included) and after the client's previous session ended, the latest such; if there is none, the latest valid
+ *   reading of another kind in that window, never one marked 'after' (`byKind` says which). Its **after** reading: a
+ *   valid reading of kind 'after' from the end up to 4 h after it (edges included) and before the client's next
+ *   session starts, the earliest such — the one taken at the table as the client gets up counts, and so does one
+ *   taken at home 1–2 h later when there is none at the table; if none, the earliest valid reading of another kind
+ *   in that window, never one marked 'before'. So a reading pairs with at most one session on each side, and a
+ *   reading the therapist called "before" or "after" is never taken the other way round. Times are compared on the
+ *   wall clock as stored (local, naive, whole seconds).
  * - a session's **next morning**: the daily value of the calendar day after the session's end (its start when it
  *   has no end), placed against that day's normal range.
+ * - **today against the usual**: a session's baseline-phase lnRMSSD against the normal range of the session's date,
+ *   below / within (edges included) / above it; nothing without a normal range that day.
  * - **over the weeks**: the 7-day baseline of `today` against the 7-day baseline of the day before the first
  *   session, the change judged against the half-width of today's normal range; "too early to tell" before 4 weeks
  *   after the first session or with fewer than 12 daily values up to today.
@@ -38,9 +44,8 @@ export const NORMAL_RANGE_DAYS = 60;
 export const NORMAL_RANGE_MIN_VALUES = 14;
 /** A before reading counts from this long before the start up to the start. */
 export const BEFORE_WINDOW_S = 3 * 3600;
-/** An after reading counts from AFTER_MIN_S to AFTER_MAX_S after the end. */
-export const AFTER_MIN_S = 0.5 * 3600;
-export const AFTER_MAX_S = 4 * 3600;
+/** An after reading counts from the end up to this long after it. */
+export const AFTER_WINDOW_S = 4 * 3600;
 /** "Over the weeks" speaks only this many days after the first session, with this many daily values. */
 export const OVER_WEEKS_MIN_DAYS = 28;
 export const OVER_WEEKS_MIN_VALUES = 12;
@@ -173,27 +178,65 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_S = 86_400;
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days_from_civil): no Date object per call. */
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+/** True for a real calendar date-time (no 30 February, no 24:00, no leap second). */
+function realDateTime(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h <= 23 && mi <= 59 && s <= 59;
+}
+
 /** Seconds of the naive local date-time `at` since 1970-01-01T00:00:00 of the same wall clock. */
-function wallSeconds(at: string, what: string): number {
+function wallSeconds(at: string, what: () => string): number {
   const m = DATE_TIME.exec(at);
-  if (!m) throw new RangeError(`${what}: expected a local date-time 'YYYY-MM-DDTHH:MM:SS', got '${at}'`);
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  if (new Date(ms).toISOString().slice(0, 19) !== at) throw new RangeError(`${what}: no such date-time '${at}'`);
-  return ms / 1000;
+  if (!m) throw new RangeError(`${what()}: expected a local date-time 'YYYY-MM-DDTHH:MM:SS', got '${at}'`);
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  const h = Number(m[4]);
+  const mi = Number(m[5]);
+  const s = Number(m[6]);
+  if (!realDateTime(y, mo, d, h, mi, s)) throw new RangeError(`${what()}: no such date-time '${at}'`);
+  return daysFromCivil(y, mo, d) * DAY_S + h * 3600 + mi * 60 + s;
 }
 
 /** Day number (days since 1970-01-01) of 'YYYY-MM-DD'. */
 function dayNumber(date: string, what: string): number {
   const m = DATE.exec(date);
   if (!m) throw new RangeError(`${what}: expected a date 'YYYY-MM-DD', got '${date}'`);
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  if (new Date(ms).toISOString().slice(0, 10) !== date) throw new RangeError(`${what}: no such date '${date}'`);
-  return ms / (DAY_S * 1000);
+  const y = Number(m[1]);
+  const mo = Number(m[2]);
+  const d = Number(m[3]);
+  if (!realDateTime(y, mo, d, 0, 0, 0)) throw new RangeError(`${what}: no such date '${date}'`);
+  return daysFromCivil(y, mo, d);
 }
 
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** 'YYYY-MM-DD' of a day number (Hinnant's civil_from_days). */
 function dateOfDay(day: number): string {
-  return new Date(day * DAY_S * 1000).toISOString().slice(0, 10);
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}`;
 }
 
 // ---- input checks ----
@@ -205,15 +248,15 @@ interface Reading extends ReadingPoint {
 
 function checkReadings(readings: readonly ReadingPoint[]): Reading[] {
   return readings.map((r, i) => {
-    const what = `reading ${r.id} (at index ${i})`;
-    const t = wallSeconds(r.at, `${what} at`);
+    const what = () => `reading ${r.id} (at index ${i})`;
+    const t = wallSeconds(r.at, () => `${what()} at`);
     if (!(READING_KINDS as readonly string[]).includes(r.kind)) {
-      throw new RangeError(`${what}: kind must be one of ${READING_KINDS.join(', ')}, got '${r.kind}'`);
+      throw new RangeError(`${what()}: kind must be one of ${READING_KINDS.join(', ')}, got '${r.kind}'`);
     }
     if (r.lnRmssd !== null && !Number.isFinite(r.lnRmssd)) {
-      throw new RangeError(`${what}: lnRmssd must be a finite number or null, got ${r.lnRmssd}`);
+      throw new RangeError(`${what()}: lnRmssd must be a finite number or null, got ${r.lnRmssd}`);
     }
-    return { ...r, t, day: Math.floor(t / DAY_S) };
+    return { id: r.id, at: r.at, kind: r.kind, lnRmssd: r.lnRmssd, t, day: Math.floor(t / DAY_S) };
   });
 }
 
@@ -225,13 +268,13 @@ interface Session {
 
 function checkSessions(sessions: readonly SessionPoint[]): Session[] {
   return sessions.map((s, i) => {
-    const what = `session ${s.id} (at index ${i})`;
-    const start = wallSeconds(s.startedAt, `${what} startedAt`);
-    const end = s.endedAt === null ? null : wallSeconds(s.endedAt, `${what} endedAt`);
-    if (end !== null && end < start) throw new RangeError(`${what}: endedAt ${s.endedAt} is before startedAt`);
+    const what = () => `session ${s.id} (at index ${i})`;
+    const start = wallSeconds(s.startedAt, () => `${what()} startedAt`);
+    const end = s.endedAt === null ? null : wallSeconds(s.endedAt, () => `${what()} endedAt`);
+    if (end !== null && end < start) throw new RangeError(`${what()}: endedAt ${s.endedAt} is before startedAt`);
     for (const key of ['baselineLnRmssd', 'massageShiftLn', 'recoveryShiftLn', 'massageS'] as const) {
       const v = s[key];
-      if (v !== null && !Number.isFinite(v)) throw new RangeError(`${what}: ${key} must be a finite number or null`);
+      if (v !== null && !Number.isFinite(v)) throw new RangeError(`${what()}: ${key} must be a finite number or null`);
     }
     return { point: s, start, end };
   });
@@ -253,13 +296,29 @@ function dailyValues(sorted: readonly Reading[]): Map<number, Reading> {
   return daily;
 }
 
-function windowValues(daily: Map<number, Reading>, day: number, length: number): number[] {
-  const values: number[] = [];
-  for (let d = day - length + 1; d <= day; d++) {
-    const r = daily.get(d);
-    if (r) values.push(r.lnRmssd as number);
+/**
+ * The daily values of the last `length` days, in day order, slid along the days in one pass: each value enters once
+ * and leaves once, and the window holds the very values (in the same order) a fresh look-up of days d−length+1…d
+ * would give, so its mean and SD are the same numbers.
+ */
+class DayWindow {
+  readonly values: number[] = [];
+  private readonly days: number[] = [];
+  constructor(private readonly length: number) {}
+
+  /** Moves the window's end to `day`, adding that day's value when it has one. */
+  advance(day: number, value: number | null): void {
+    if (value !== null) {
+      this.values.push(value);
+      this.days.push(day);
+    }
+    let drop = 0;
+    while (drop < this.days.length && (this.days[drop] as number) <= day - this.length) drop++;
+    if (drop > 0) {
+      this.values.splice(0, drop);
+      this.days.splice(0, drop);
+    }
   }
-  return values;
 }
 
 function dayRows(daily: Map<number, Reading>, lastDay: number, k: number): DayRow[] {
@@ -267,10 +326,15 @@ function dayRows(daily: Map<number, Reading>, lastDay: number, k: number): DayRo
   let firstDay = Number.POSITIVE_INFINITY;
   for (const d of daily.keys()) firstDay = Math.min(firstDay, d);
   const rows: DayRow[] = [];
+  const weekWindow = new DayWindow(BASELINE_DAYS);
+  const sixtyWindow = new DayWindow(NORMAL_RANGE_DAYS);
   for (let day = firstDay; day <= lastDay; day++) {
     const own = daily.get(day);
-    const week = windowValues(daily, day, BASELINE_DAYS);
-    const sixty = windowValues(daily, day, NORMAL_RANGE_DAYS);
+    const value = own ? (own.lnRmssd as number) : null;
+    weekWindow.advance(day, value);
+    sixtyWindow.advance(day, value);
+    const week = weekWindow.values;
+    const sixty = sixtyWindow.values;
     let baseline7: number | null = null;
     let cv7Pct: number | null = null;
     if (week.length >= BASELINE_MIN_VALUES) {
@@ -288,7 +352,7 @@ function dayRows(daily: Map<number, Reading>, lastDay: number, k: number): DayRo
     }
     rows.push({
       date: dateOfDay(day),
-      lnRmssd: own ? (own.lnRmssd as number) : null,
+      lnRmssd: value,
       readingId: own ? own.id : null,
       values7: week.length,
       baseline7,
@@ -312,24 +376,79 @@ export function againstUsual(lnRmssd: number, day: DayRow): AgainstUsual | null 
   return { position: 'within', words: 'came in within their usual range' };
 }
 
+/** Today's baseline against the client's usual range: the value, that day's range and where the value sits. */
+export interface TodayAgainstUsual extends AgainstUsual {
+  /** 'YYYY-MM-DD' */
+  readonly date: string;
+  readonly lnRmssd: number;
+  readonly normalLow: number;
+  readonly normalHigh: number;
+  /** the daily values the range was made of (d−59…d) */
+  readonly values60: number;
+}
+
+/**
+ * **Today against the usual**: a session's baseline lnRMSSD against the client's normal range on the session's date
+ * (`today`), from the client's readings (the day row `clientTimeline` gives that date). null when the client has no
+ * normal range that day (fewer than 14 daily values in the 60 days up to it).
+ */
+export function todayAgainstUsual(
+  readings: readonly ReadingPoint[],
+  lnRmssd: number,
+  today: string,
+  options: Pick<TimelineOptions, 'normalSdFactor'> = {},
+): TodayAgainstUsual | null {
+  if (!Number.isFinite(lnRmssd)) throw new RangeError(`lnRmssd must be a finite number, got ${lnRmssd}`);
+  const { days } = clientTimeline(readings, [], { ...options, today });
+  const row = days[days.length - 1];
+  if (!row || row.date !== today || row.normalLow === null || row.normalHigh === null) return null;
+  const usual = againstUsual(lnRmssd, row) as AgainstUsual;
+  return {
+    ...usual,
+    date: today,
+    lnRmssd,
+    normalLow: row.normalLow,
+    normalHigh: row.normalHigh,
+    values60: row.values60,
+  };
+}
+
 // ---- sessions ----
 
 function paired(r: Reading, byKind: boolean): PairedReading {
   return { id: r.id, at: r.at, kind: r.kind, lnRmssd: r.lnRmssd as number, byKind };
 }
 
-/** The reading of `kind` in [from, to] (else of another kind), the latest (`latest`) or earliest one. */
+/** Index of the first reading at or after `t` (readings in time order). */
+function firstFrom(sorted: readonly Reading[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as Reading).t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The valid reading of `kind` in [from, to] (else of another kind, never of kind `never`), the latest (`latest`) or
+ * the earliest one.
+ */
 function pick(
   sorted: readonly Reading[],
   from: number,
   to: number,
   kind: ReadingKind,
+  never: ReadingKind,
   latest: boolean,
 ): PairedReading | null {
   let ofKind: Reading | null = null;
   let other: Reading | null = null;
-  for (const r of sorted) {
-    if (r.t < from || r.t > to || r.lnRmssd === null) continue;
+  for (let i = firstFrom(sorted, from); i < sorted.length; i++) {
+    const r = sorted[i] as Reading;
+    if (r.t > to) break;
+    if (r.lnRmssd === null || r.kind === never) continue;
     if (r.kind === kind) {
       if (ofKind === null || latest) ofKind = r;
     } else if (other === null || latest) other = r;
@@ -338,15 +457,21 @@ function pick(
   return other ? paired(other, false) : null;
 }
 
+/** Sessions in start order: each one's before and after windows stop at its neighbours. */
 function sessionRows(
   sessions: readonly Session[],
   sorted: readonly Reading[],
   daily: Map<number, Reading>,
   rowOfDay: (day: number) => DayRow | undefined,
 ): SessionRow[] {
-  return sessions.map(({ point, start, end }) => {
-    const before = pick(sorted, start - BEFORE_WINDOW_S, start, 'before', true);
-    const after = end === null ? null : pick(sorted, end + AFTER_MIN_S, end + AFTER_MAX_S, 'after', false);
+  return sessions.map(({ point, start, end }, i) => {
+    const previous = sessions[i - 1];
+    const next = sessions[i + 1];
+    // Whole seconds: "after the previous session ended" is from a second after its end.
+    const previousEnd = previous ? (previous.end ?? previous.start) + 1 : Number.NEGATIVE_INFINITY;
+    const before = pick(sorted, Math.max(start - BEFORE_WINDOW_S, previousEnd), start, 'before', 'after', true);
+    const afterTo = Math.min((end ?? 0) + AFTER_WINDOW_S, next ? next.start - 1 : Number.POSITIVE_INFINITY);
+    const after = end === null ? null : pick(sorted, end, afterTo, 'after', 'before', false);
     const nextDay = Math.floor((end ?? start) / DAY_S) + 1;
     const morning = daily.get(nextDay);
     const nextMorning = morning ? paired(morning, true) : null;

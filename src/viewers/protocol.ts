@@ -22,6 +22,8 @@
  *             stopped, the live view goes on;
  * - `baseline` a baseline phase ended (the next phase started): the resting reference and its noise band, which the
  *             live screen compares the 60 s RMSSD with. From then on every `metrics` message carries `shift`.
+ * - `usual`   today against the usual: the session's baseline against its client's normal range, in words, once
+ *             the first baseline phase ended and the client has a normal range (for the therapist's screen only).
  * - `reading` a reading taken at the table (`POST /api/streams/:stream/reading`): settling, measuring (its progress
  *             about once a second of beat time), then done (the value, stored on the client), failed or cancelled.
  * Viewer → server (`ViewerMessage`): `{"type":"ping"}` → `{"type":"pong"}`; anything else gets an `error` with a code.
@@ -101,6 +103,8 @@ export interface SessionInfo {
   readonly stream: string;
   /** a second strap's session: the id of the client's session it was recorded with; null for that session itself */
   readonly groupId: number | null;
+  /** the client's record the session is on (never the name: that is `clientLabel`); null for none */
+  readonly clientId?: number | null;
 }
 
 /**
@@ -159,6 +163,34 @@ export interface BaselineMessage {
   readonly fromS: number;
   readonly toS: number;
   readonly reference: BaselineReference;
+}
+
+/**
+ * Today against the usual: the session's first baseline (the `baseline` message's lnRMSSD, the value the client's
+ * timeline keeps for the session) against the client's normal range on the session's date, placed by
+ * `todayAgainstUsual` (src/tracking/timeline.ts). Sent once, when that baseline ends, and only when the session is on
+ * a client's record with a normal range that day. For the therapist's screen, not the client view; no name.
+ */
+export interface UsualMessage {
+  readonly type: 'usual';
+  readonly sessionId: number;
+  readonly clientId: number;
+  /** the baseline phase */
+  readonly phaseId: number;
+  /** the session's local date, 'YYYY-MM-DD' */
+  readonly date: string;
+  readonly lnRmssd: number;
+  readonly normalLow: number;
+  readonly normalHigh: number;
+  /** the daily values the range was made of */
+  readonly values60: number;
+  readonly position: 'below' | 'within' | 'above';
+  /** "came in below their usual", "came in within their usual range", "came in above their usual" */
+  readonly words: string;
+}
+
+export function usualMessage(m: Omit<UsualMessage, 'type'>): UsualMessage {
+  return { type: 'usual', ...m };
 }
 
 export type BeatMessage = Omit<BeatEvent, 'type'> & { readonly type: 'beat' };
@@ -246,6 +278,8 @@ export interface SessionBackfill {
   readonly latest: MetricsMessage | null;
   /** the latest finished baseline, or null while there is none */
   readonly baseline: Omit<BaselineMessage, 'type' | 'sessionId'> | null;
+  /** today against the usual, once known (absent or null: not known) */
+  readonly usual?: UsualMessage | null;
 }
 
 /** Why the server refused a viewer's message; the socket stays open. */
@@ -301,6 +335,7 @@ export type ServerMessage =
   | PhaseMessage
   | MarkerMessage
   | BaselineMessage
+  | UsualMessage
   | SessionMessage
   | RecordingMessage
   | ReadingMessage
@@ -405,6 +440,7 @@ export function sessionInfo(s: StoredSession): SessionInfo {
     sourceLabel: s.sourceLabel,
     stream: s.stream,
     groupId: s.groupId,
+    clientId: s.clientId ?? null,
   };
 }
 
@@ -423,6 +459,7 @@ export interface BackfillInput {
   readonly gaps: readonly StoredGap[];
   readonly latest: MetricsMessage | null;
   readonly baseline: BaselineMessage | null;
+  readonly usual?: UsualMessage | null;
 }
 
 export function beatColumns(beats: readonly BackfillBeat[]): BeatColumns {
@@ -468,6 +505,7 @@ export function sessionBackfill(input: BackfillInput): SessionBackfill {
       toS: baseline.toS,
       reference: baseline.reference,
     },
+    usual: input.usual ?? null,
   };
 }
 

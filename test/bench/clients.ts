@@ -1,9 +1,12 @@
 /**
- * A client's record: `GET /api/clients/:id` on the real app for a client with 2 years of daily readings and 100
- * sessions (their values stored; the first load computes them once, reported apart), and importing the largest
- * person's rows of Welltory's research export (a62c11c164, 405 readings) into a fresh database.
+ * A client's record: `GET /api/clients/:id` on the real app, over a loopback socket with keep-alive (request to last
+ * byte), for a client with 2 years of daily readings and 100 sessions (their values stored; the first load computes
+ * them once, reported apart), and importing the largest person's rows of Welltory's research export (a62c11c164, 405
+ * readings) into a fresh database. The load average is printed beside: the machine's other work moves the p99.
  */
 import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { formatLocal } from '../../src/io/local-time.js';
 import { importReadings } from '../../src/io/reading-import.js';
 import { simulatedSource } from '../../src/sources/simulated.js';
@@ -35,6 +38,22 @@ function dailyReading(day: number): NewReading {
     correctedPct: 0,
     reason: null,
   };
+}
+
+/** GET over the loopback socket: the status and the answer's bytes, once the last one arrived. */
+function get(agent: Agent, port: number, path: string): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export async function clientBenchmarks(): Promise<Figure[]> {
@@ -72,30 +91,47 @@ export async function clientBenchmarks(): Promise<Figure[]> {
       r.store.setPhase(s.id, 'recovery', 720);
       r.store.endSession(s.id);
     }
+    // Over a real loopback socket with keep-alive, as a page fetches it: from the request to the answer's last byte.
+    await r.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = r.app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const url = `/api/clients/${client.id}`;
-    let started = performance.now();
-    const first = await r.app.inject({ method: 'GET', url });
-    const firstMs = performance.now() - started;
-    if (first.statusCode !== 200) throw new Error(`GET ${url}: ${first.statusCode} ${first.body}`);
-    const times: number[] = [];
-    for (let i = 0; i < REQUESTS; i++) {
-      started = performance.now();
-      const res = await r.app.inject({ method: 'GET', url });
-      times.push(performance.now() - started);
-      if (res.statusCode !== 200) throw new Error(`GET ${url}: ${res.statusCode}`);
+    try {
+      let started = performance.now();
+      const first = await get(agent, port, url);
+      const firstMs = performance.now() - started;
+      if (first.status !== 200) throw new Error(`GET ${url}: ${first.status}`);
+      const times: number[] = [];
+      const cpuBefore = process.cpuUsage();
+      for (let i = 0; i < REQUESTS; i++) {
+        started = performance.now();
+        const res = await get(agent, port, url);
+        times.push(performance.now() - started);
+        if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+      }
+      const cpu = process.cpuUsage(cpuBefore);
+      times.sort((a, b) => a - b);
+      const p99 = percentile(times, 99);
+      figures.push(
+        {
+          name: `GET /api/clients/:id (${DAYS} daily readings, ${SESSIONS} sessions), first load (computes and stores the sessions' values)`,
+          value: firstMs,
+          unit: 'ms',
+        },
+        { name: 'GET /api/clients/:id, p50', value: percentile(times, 50), unit: 'ms' },
+        { name: 'GET /api/clients/:id, p99', value: p99, unit: 'ms', target: '≤ 100 ms', ok: p99 <= 100 },
+        {
+          name: 'GET /api/clients/:id, CPU per request (server and client, one process: what load cannot inflate)',
+          value: (cpu.user + cpu.system) / 1000 / REQUESTS,
+          unit: 'ms',
+        },
+        { name: 'GET /api/clients/:id, answer size', value: first.bytes / 1024, unit: 'KB' },
+        { name: 'load average (1 min) after the requests', value: loadavg()[0] as number, unit: '' },
+      );
+    } finally {
+      agent.destroy();
     }
-    times.sort((a, b) => a - b);
-    const p99 = percentile(times, 99);
-    figures.push(
-      {
-        name: `GET /api/clients/:id (${DAYS} daily readings, ${SESSIONS} sessions), first load (computes and stores the sessions' values)`,
-        value: firstMs,
-        unit: 'ms',
-      },
-      { name: 'GET /api/clients/:id, p50', value: percentile(times, 50), unit: 'ms' },
-      { name: 'GET /api/clients/:id, p99', value: p99, unit: 'ms', target: '≤ 100 ms', ok: p99 <= 100 },
-      { name: 'GET /api/clients/:id, answer size', value: first.body.length / 1024, unit: 'KB' },
-    );
   } finally {
     await r.close();
   }

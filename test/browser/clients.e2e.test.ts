@@ -1,10 +1,11 @@
 /**
  * A client's weeks in a real browser (Debian's Chromium through playwright-core) against the real `tableside` CLI on
  * the simulated strap at 20× real time: a client, three weeks of morning readings uploaded through the API, a reading
- * before the session taken on the table-side screen (H, settle, measure), a session with a baseline, a technique and
- * a massage, a reading after it on the screen and one uploaded for the protocol's after window; then the client list,
- * the client's page (the before → after pair, the normal band, the session on the chart) and the printable progress
- * report. The uploaded readings are slices of bartels_rest_rri.txt, which has no artefact, and the table-side ones
+ * before the session taken on the table-side screen (H, settle, measure), a session with a baseline — the screen
+ * then says where today's baseline sits against the client's usual range — a technique and a massage, a reading after
+ * it on the screen (the session's after reading) and one uploaded 45 min later; then the client list, the client's
+ * page (the before → after pair, the normal band, the session on the chart), the printable progress report, and a
+ * second record renamed and merged into the first (asked first). The uploaded readings are slices of bartels_rest_rri.txt, which has no artefact, and the table-side ones
  * are exported with their RR: each lnRMSSD is recomputed here from the definition (ln √mean(ΔRR²)), the normal range
  * from its own (mean ± ½ SD, n − 1, of the daily values). Screenshots go to test-output/screenshots/.
  */
@@ -77,6 +78,13 @@ let beforeLn: number;
 let afterLn: number;
 let tableAfterLn: number;
 let live: Page;
+
+/** mean and sample SD (n − 1) of the mornings: the usual range is mean ± ½ SD */
+function usualRange(): { low: number; high: number } {
+  const mean = mornings.reduce((s, v) => s + v, 0) / mornings.length;
+  const sd = Math.sqrt(mornings.reduce((s, v) => s + (v - mean) ** 2, 0) / (mornings.length - 1));
+  return { low: mean - sd / 2, high: mean + sd / 2 };
+}
 
 /**
  * Takes a reading on the table-side screen: H opens the dialog, the client and the kind are chosen, 1 minute measured,
@@ -166,11 +174,35 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     await api('POST', `/api/sessions/${sessionId}/phase`, { kind: 'baseline' });
     await sleep((150 / Number(SPEED)) * 1000); // 150 s of beats
     await api('POST', `/api/sessions/${sessionId}/phase`, { kind: 'massage' });
+    // Today against the usual: the baseline's lnRMSSD (the report's) against mean ± ½ SD of the mornings, in words.
+    const detail = (await api('GET', `/api/sessions/${sessionId}`)) as {
+      summary: { phases: { kind: string; reference: { lnRmssd: number } }[] };
+    };
+    expect(detail.summary.phases[0].kind).toBe('baseline');
+    const todayLn = detail.summary.phases[0].reference.lnRmssd;
+    const { low, high } = usualRange();
+    const words =
+      todayLn < low
+        ? 'came in below their usual'
+        : todayLn > high
+          ? 'came in above their usual'
+          : 'came in within their usual range';
+    await live.waitForSelector('#usual:not([hidden])', { timeout: 10_000 });
+    expect(await live.locator('#usual').innerText()).toBe(
+      `Today's baseline ${words} (lnRMSSD ${todayLn.toFixed(2)}; usual ${low.toFixed(2)}–${high.toFixed(2)})`,
+    );
+    await live.screenshot({ path: screenshotPath('live-usual-tablet.png') });
+    // For the therapist only: the client view does not show it.
+    await live.keyboard.press('c');
+    await live.waitForSelector('body.calm-on');
+    expect(await live.locator('#usual').isVisible()).toBe(false);
+    await live.keyboard.press('c');
+    await live.waitForSelector('body:not(.calm-on)');
     await api('POST', `/api/sessions/${sessionId}/markers`, { kind: 'technique', value: 'myofascial release' });
     await sleep((150 / Number(SPEED)) * 1000);
     await api('POST', `/api/sessions/${sessionId}/end`, {});
-    // Taken on the screen right after the session: stored as 'after', but the protocol pairs an after reading from
-    // 0.5 to 4 h after the end (src/tracking/timeline.ts), so the pair takes the uploaded one below.
+    // Taken on the screen right after the session: the session's after reading (src/tracking/timeline.ts: the first
+    // after reading from the end up to 4 h after it), not the one uploaded below for 45 min later.
     tableAfterLn = await readingOnScreen('after');
     await live.close();
 
@@ -223,19 +255,19 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     // The sessions table: the pair with the values recomputed here, and their change as a % of RMSSD.
     const session = p.locator(`#sessions tr[data-session="${sessionId}"]`);
     const pair = await session.locator('td.pair').innerText();
-    const pct = Math.round((Math.exp(afterLn - beforeLn) - 1) * 100);
+    const pct = Math.round((Math.exp(tableAfterLn - beforeLn) - 1) * 100);
     expect(pair).toBe(
-      `before ${beforeLn.toFixed(2)} → after ${afterLn.toFixed(2)} (${pct < 0 ? '−' : '+'}${Math.abs(pct)} %)`,
+      `before ${beforeLn.toFixed(2)} → after ${tableAfterLn.toFixed(2)} (${pct < 0 ? '−' : '+'}${Math.abs(pct)} %)`,
     );
+    expect(afterLn.toFixed(2)).not.toBe(tableAfterLn.toFixed(2));
     expect(await session.locator('td').nth(0).innerText()).toBe('myofascial release');
     expect(await session.locator('td.num').innerText()).toMatch(/^[+−]\d\.\d\d \([+−]\d+ %\)$/);
 
     // The usual range: mean ± ½ SD (n − 1) of the daily values, recomputed here.
-    const mean = mornings.reduce((s, v) => s + v, 0) / mornings.length;
-    const sd = Math.sqrt(mornings.reduce((s, v) => s + (v - mean) ** 2, 0) / (mornings.length - 1));
+    const { low, high } = usualRange();
     const rangeLine = await p.locator('#range-line').innerText();
-    expect(rangeLine).toContain(`lnRMSSD ${(mean - sd / 2).toFixed(2)} (`);
-    expect(rangeLine).toContain(`to ${(mean + sd / 2).toFixed(2)} (`);
+    expect(rangeLine).toContain(`lnRMSSD ${low.toFixed(2)} (`);
+    expect(rangeLine).toContain(`to ${high.toFixed(2)} (`);
 
     // Techniques: one session is too few to rank.
     expect(await p.locator('#techniques tr[data-technique="myofascial release"]').innerText()).toContain(
@@ -287,7 +319,7 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     expect(summary).toContain('Over the weeks: too early to tell');
     expect(summary).toContain('1 session between');
     expect(summary).toContain(
-      `The reading after the session was higher than the one before in ${afterLn > beforeLn ? 1 : 0} of 1 session with both.`,
+      `The reading after the session was higher than the one before in ${tableAfterLn > beforeLn ? 1 : 0} of 1 session with both.`,
     );
     await p.waitForSelector('#timeline[data-drawn-sessions="1"][data-drawn-pairs="1"]');
     await p.screenshot({ path: screenshotPath('client-report-dark.png'), fullPage: true });
@@ -302,4 +334,49 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     await p.close();
     expect(consoleErrors).toEqual([]);
   }, 30_000);
+
+  it('renames a second record and merges it into the first, asking first', async () => {
+    const other = await api('POST', '/api/clients', { name: 'R T' });
+    const otherId = other.id as number;
+    await api('POST', `/api/clients/${otherId}/readings`, {
+      fileName: 'old.txt',
+      text: rr.slice(500, 600).join('\n'),
+      kind: 'morning',
+      at: local(new Date(Date.now() - 40 * 86_400_000)),
+    });
+    const p = watch(await browser.newPage({ viewport: WIDE }));
+    await p.goto(new URL(`/clients/${otherId}`, daemon.url).href);
+    await p.waitForSelector('#client:not([hidden])');
+    await p.fill('#rename-name', 'R. T. (old record)');
+    await p.click('#rename button[type="submit"]');
+    await expect.poll(() => p.locator('#title').innerText()).toBe('R. T. (old record)');
+    expect(((await api('GET', `/api/clients/${otherId}`)) as { client: { name: string } }).client.name).toBe(
+      'R. T. (old record)',
+    );
+
+    // Merge asks first: the plan, then nothing moves on Cancel.
+    await p.selectOption('#merge-into', String(clientId));
+    await p.click('#merge button[type="submit"]');
+    await p.waitForSelector('#merge-ask:not([hidden])');
+    expect(await p.locator('#merge-plan').innerText()).toBe(
+      'Merge R. T. (old record) into R. T.: 0 sessions and 1 reading move, and this record goes. This cannot be undone.',
+    );
+    await p.click('#merge-cancel');
+    expect(await p.locator('#record-status').innerText()).toBe('Nothing was merged.');
+    const before = (await api('GET', `/api/clients/${clientId}`)) as { readings: unknown[] };
+    expect(((await api('GET', '/api/clients')) as { clients: unknown[] }).clients).toHaveLength(2);
+
+    await p.click('#merge button[type="submit"]');
+    await p.waitForSelector('#merge-ask:not([hidden])');
+    await p.screenshot({ path: screenshotPath('client-merge-ask.png'), fullPage: false });
+    await p.click('#merge-confirm');
+    await p.waitForURL(`**/clients/${clientId}`);
+    await p.waitForSelector('#client:not([hidden])');
+    expect(await p.locator('#title').innerText()).toBe('R. T.');
+    const after = (await api('GET', `/api/clients/${clientId}`)) as { readings: unknown[] };
+    expect(after.readings).toHaveLength(before.readings.length + 1);
+    expect(((await api('GET', '/api/clients')) as { clients: unknown[] }).clients).toHaveLength(1);
+    await p.close();
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

@@ -64,9 +64,10 @@ describe('the viewer socket on a replay', () => {
     // Starting the session sent a fresh hello with the session and its (empty) backfill.
     const hello = viewer.of('hello')[1] as Message;
     expect(hello.session.baseline).toBeNull();
+    expect(hello.session.usual).toBeNull();
     expect(hello.session.session).toMatchObject({ clientLabel: 'ws test', status: 'recording' });
     expect(Object.keys(hello.session).sort()).toEqual(
-      ['baseline', 'beats', 'gaps', 'latest', 'markers', 'metrics', 'more', 'phases', 'session'].sort(),
+      ['baseline', 'beats', 'gaps', 'latest', 'markers', 'metrics', 'more', 'phases', 'session', 'usual'].sort(),
     );
     const seen = beatsSeen(viewer);
     expect(seen.rrMs).toEqual(fileRr);

@@ -7,6 +7,7 @@ import {
   type DayRow,
   type ReadingPoint,
   type SessionPoint,
+  todayAgainstUsual,
 } from '../../src/tracking/timeline.js';
 
 /** 'YYYY-MM-DD' of day n after 2026-03-01 (day 0). */
@@ -151,6 +152,30 @@ describe('normal range', () => {
   });
 });
 
+describe('today against the usual', () => {
+  // days 0…13: 4.0 and 4.4 alternating — mean 4.2, SD (n − 1) 0.2·√(14/13); day 14 has a reading that must not count
+  const values = Array.from({ length: 14 }, (_, i) => (i % 2 ? 4.4 : 4.0));
+  const readings = [...mornings([...values.keys()], values), reading(14, '07:00:00', 'morning', 9)];
+  const sd = 0.2 * Math.sqrt(14 / 13);
+
+  it("places a session's baseline against the normal range of its date, in words", () => {
+    const below = todayAgainstUsual(readings, 4.0, dateOf(13));
+    expect(below).toMatchObject({ position: 'below', words: 'came in below their usual', date: dateOf(13) });
+    expect(below?.normalLow).toBeCloseTo(4.2 - sd / 2, 13);
+    expect(below?.normalHigh).toBeCloseTo(4.2 + sd / 2, 13);
+    expect(below?.values60).toBe(14);
+    expect(todayAgainstUsual(readings, 4.2, dateOf(13))?.words).toBe('came in within their usual range');
+    expect(todayAgainstUsual(readings, 4.4, dateOf(13))?.words).toBe('came in above their usual');
+    expect(todayAgainstUsual(readings, 4.0, dateOf(13), { normalSdFactor: 1 })?.normalLow).toBeCloseTo(4.2 - sd, 13);
+  });
+
+  it('says nothing without a normal range that day (13 daily values) and refuses a value that is no number', () => {
+    expect(todayAgainstUsual(readings, 4.0, dateOf(12))).toBeNull();
+    expect(todayAgainstUsual([], 4.0, dateOf(12))).toBeNull();
+    expect(() => todayAgainstUsual(readings, Number.NaN, dateOf(13))).toThrow(/lnRmssd/);
+  });
+});
+
 describe('sessions on the timeline', () => {
   const start = `${dateOf(20)}T10:00:00`;
   const end = `${dateOf(20)}T11:00:00`;
@@ -164,11 +189,44 @@ describe('sessions on the timeline', () => {
     expect(pairOf([reading(20, '10:00:01', 'before', 4.1)]).before).toBeNull();
   });
 
-  it('pairs an after reading from exactly 0.5 h to exactly 4 h after the end', () => {
-    expect(pairOf([reading(20, '11:29:59', 'after', 4.5)]).after).toBeNull();
-    expect(pairOf([reading(20, '11:30:00', 'after', 4.5)]).after?.lnRmssd).toBe(4.5);
+  it('pairs an after reading from the end (a reading taken at the table as the client gets up) to exactly 4 h after', () => {
+    expect(pairOf([reading(20, '10:59:59', 'after', 4.5)]).after).toBeNull();
+    expect(pairOf([reading(20, '11:00:00', 'after', 4.5)]).after?.lnRmssd).toBe(4.5);
+    expect(pairOf([reading(20, '11:02:10', 'after', 4.5)]).after?.lnRmssd).toBe(4.5);
     expect(pairOf([reading(20, '15:00:00', 'after', 4.5)]).after?.lnRmssd).toBe(4.5);
     expect(pairOf([reading(20, '15:00:01', 'after', 4.5)]).after).toBeNull();
+    // The one at the table and one at home 1–2 h later: the first one after the session is its after reading.
+    const atTable = reading(20, '11:01:00', 'after', 4.4);
+    const atHome = reading(20, '12:30:00', 'after', 4.7);
+    expect(pairOf([atHome, atTable]).after).toMatchObject({ id: atTable.id, byKind: true });
+    expect(pairOf([atHome]).after).toMatchObject({ id: atHome.id, byKind: true });
+  });
+
+  it('never takes a reading marked after as a before, or one marked before as an after', () => {
+    expect(pairOf([reading(20, '09:30:00', 'after', 4.1)]).before).toBeNull();
+    expect(pairOf([reading(20, '11:30:00', 'before', 4.1)]).after).toBeNull();
+    // a reading of another kind still stands in, and says so
+    expect(pairOf([reading(20, '11:30:00', 'night', 4.1)]).after).toMatchObject({ kind: 'night', byKind: false });
+  });
+
+  it('stops the windows at the neighbouring sessions: a reading pairs with one session on each side', () => {
+    // two sessions 10:00–11:00 and 12:00–12:30 the same day
+    const first = session(1, start, end);
+    const second = session(2, `${dateOf(20)}T12:00:00`, `${dateOf(20)}T12:30:00`);
+    const afterFirst = reading(20, '11:05:00', 'after', 4.5);
+    const afterSecond = reading(20, '12:40:00', 'after', 4.8);
+    const between = reading(20, '11:40:00', 'before', 4.2);
+    const t = clientTimeline([afterSecond, between, afterFirst], [second, first]);
+    expect(t.sessions.map((s) => [s.id, s.before?.id ?? null, s.after?.id ?? null])).toEqual([
+      [1, null, afterFirst.id],
+      [2, between.id, afterSecond.id],
+    ]);
+    // without the one after the first session, the second session's after reading is not taken for the first
+    const alone = clientTimeline([afterSecond], [first, second]);
+    expect(alone.sessions.map((s) => s.after?.id ?? null)).toEqual([null, afterSecond.id]);
+    // nor is a reading taken before the first session's end the second one's before
+    const early = reading(20, '10:30:00', 'before', 4.0);
+    expect(clientTimeline([early], [first, second]).sessions.map((s) => s.before?.id ?? null)).toEqual([null, null]);
   });
 
   it('prefers the kind the protocol asks for, then falls back to another valid reading and says so', () => {
@@ -371,5 +429,22 @@ describe('bad input', () => {
       /session 4 .*before startedAt/,
     );
     expect(() => clientTimeline([], [], { today: '1.3.2026' })).toThrow(/today/);
+    for (const at of ['2025-02-29T07:00:00', '2026-04-31T07:00:00', '2026-03-01T24:00:00', '2026-03-01T07:60:00']) {
+      expect(() => clientTimeline([{ id: 9, at, kind: 'morning', lnRmssd: 4 }], [])).toThrow(/no such date-time/);
+    }
+    expect(() => clientTimeline([], [], { today: '2100-02-29' })).toThrow(/no such date/);
+  });
+
+  it('counts calendar days as the Date object does, across leap years and centuries', () => {
+    // one morning every 97 days from 1999 to 2101: each day row's date is the Date object's for that day
+    const days = Array.from({ length: 390 }, (_, i) => i * 97);
+    const isoOf = (n: number) => new Date(Date.UTC(1999, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
+    const t = clientTimeline(
+      days.map((n, i) => ({ id: i + 1, at: `${isoOf(n)}T07:00:00`, kind: 'morning' as const, lnRmssd: 4 })),
+      [],
+    );
+    expect(t.days).toHaveLength(days[days.length - 1] + 1);
+    for (const n of [0, 424, 366, 3000, 36_889, 37_733]) expect(t.days[n].date).toBe(isoOf(n));
+    expect(t.days.filter((d) => d.lnRmssd !== null).map((d) => d.date)).toEqual(days.map(isoOf));
   });
 });

@@ -21,7 +21,7 @@ export class ApiRefused extends Error {
 
 /**
  * The API's JSON answer (its shapes are the API's, not typed here), or null for an empty body.
- * @param {'GET' | 'POST' | 'PUT' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<any>}
@@ -94,6 +94,12 @@ export const api = {
     /** @type {number} */ id,
     /** @type {{ fileName: string, text: string, kind?: string, at?: string }} */ body,
   ) => postJson(`/api/clients/${id}/readings`, body),
+  /** A new name (and/or note) for the client. */
+  changeClient: (/** @type {number} */ id, /** @type {{ name?: string, note?: string }} */ change) =>
+    call('PATCH', `/api/clients/${id}`, change),
+  /** Merging `id` into `into`: what would move, or (with `confirm`) the merge done. */
+  mergeClient: (/** @type {number} */ id, /** @type {number} */ into, /** @type {boolean} */ confirm) =>
+    postJson(`/api/clients/${id}/merge`, { into, confirm }),
   cancelReading: (/** @type {string} */ stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}/reading`),
   removeStream: (/** @type {string} */ stream) => call('DELETE', `/api/streams/${encodeURIComponent(stream)}`),
 };

@@ -64,12 +64,17 @@ export function handleMessage(targets, msg) {
       model.onBaseline(msg);
       view.invalidate('charts', 'figures');
       break;
+    case 'usual':
+      state.usual = msg.sessionId === model.info?.id ? msg : state.usual;
+      view.invalidate('figures');
+      break;
     case 'session':
       // A session ended; a new one arrives as a fresh hello.
       // the next reading at the table is most likely the one after it
       if (msg.event === 'ended') targets.reading.sessionSeen = true;
       if (msg.event === 'ended' && model.info?.id === msg.sessionId) {
         model.reset(null);
+        state.usual = null;
         view.invalidate('charts', 'figures', 'controls', 'log');
       }
       break;
@@ -123,6 +128,7 @@ function onHello({ state, model, view, connection }, msg) {
   state.storeWaiting = false;
   state.lastBeatAt = null;
   model.reset(msg.session);
+  state.usual = msg.session?.usual ?? null;
   view.hideBanner();
   document.body.dataset.conn = 'up';
   document.body.dataset.session = model.info ? String(model.info.id) : '';

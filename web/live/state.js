@@ -24,6 +24,8 @@
  * @property {boolean} unpaired the daemon answers 401: this device's access token is missing or was rotated
  * @property {number} selected the chip Enter places
  * @property {{ key: string, until: number } | null} pending a press awaiting its confirming second press
+ * @property {import('../../src/viewers/protocol.js').UsualMessage | null} usual today against the usual, for the
+ *   therapist (the client view hides it); null until the session's first baseline ended with a normal range
  */
 
 /**
@@ -44,6 +46,7 @@ export function createState(stream) {
     unpaired: false,
     selected: 0,
     pending: null,
+    usual: null,
   };
 }
 

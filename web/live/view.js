@@ -100,6 +100,7 @@ export class View {
     setText($('shift-pct'), h.pct ?? '');
     setText($('shift-values'), h.values ?? '');
     setText($('hero-detail'), h.detail ?? '');
+    this.renderUsual();
     const live = document.body.dataset.signal === 'live';
     const showStale = !live && this.model.info !== null && h.verdict !== 'none';
     $('hero-stale').hidden = !showStale;
@@ -117,6 +118,20 @@ export class View {
       band.style.width = `${pos(h.band) - pos(-h.band)}%`;
       $('gauge-pointer').style.left = `${pos(h.delta)}%`;
     }
+  }
+
+  /** Today against the usual, in small words: where the session's baseline sits against the client's usual range. */
+  renderUsual() {
+    const u = this.state.usual;
+    const line = $('usual');
+    line.hidden = u === null;
+    line.dataset.position = u?.position ?? '';
+    setText(
+      line,
+      u
+        ? `Today's baseline ${u.words} (lnRMSSD ${num(u.lnRmssd, 2)}; usual ${num(u.normalLow, 2)}–${num(u.normalHigh, 2)})`
+        : '',
+    );
   }
 
   renderFigures() {
