@@ -240,6 +240,29 @@ describe('a strap connected from the table-side screen (Chromium, Web Bluetooth 
     await context.close();
   }, 180_000);
 
+  it('asks for one tap after a reload where the browser does not give the strap back', async () => {
+    const context = await browser.newContext({ viewport: TABLET });
+    await context.addInitScript(fakeBluetooth);
+    // A browser without getDevices (Chrome without persistent Bluetooth permissions, Edge on some systems).
+    await context.addInitScript(() => {
+      const bluetooth = (navigator as unknown as { bluetooth: Record<string, unknown> }).bluetooth;
+      delete bluetooth.getDevices;
+    });
+    const page = await context.newPage();
+    await page.goto(daemon.url);
+    await page.waitForSelector('body[data-conn="up"]');
+    await page.click('#strap-connect');
+    await subscribed(page);
+    await page.reload();
+    await page.waitForSelector('#straps-here li[data-state="ask"]');
+    expect(await page.locator('#straps-here li').innerText()).toMatch(/tap to connect it again/);
+    await page.screenshot({ path: screenshotPath('web-bluetooth-one-tap-tablet.png') });
+    await page.click('#straps-here li button');
+    await subscribed(page);
+    await page.waitForSelector('#straps-here li[data-state="live"]');
+    await context.close();
+  }, 60_000);
+
   it('explains which browsers can connect a strap when this one cannot', async () => {
     const page = await browser.newPage({ viewport: TABLET });
     await page.addInitScript(() => Object.defineProperty(navigator, 'bluetooth', { value: undefined }));
