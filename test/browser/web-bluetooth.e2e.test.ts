@@ -43,77 +43,85 @@ function rrOfHex(hex: string): number[] {
 }
 
 /**
- * The fake Web Bluetooth, installed before the page's scripts: one strap ("Polar H10 B1E5C0DE", battery 77 %) with
- * the Heart Rate and Battery services. The test plays it: `__strap.play(hexes, spacingMs)` sends notifications while
- * the page is subscribed and resolves with those it delivered; `__strap.drop()` loses the link. `getDevices()` gives
- * the strap back after a reload, as Chrome does for a site it was given before.
+ * The fake Web Bluetooth, installed before the page's scripts: two straps ("Polar H10 B1E5C0DE", battery 77 %, and
+ * "Polar H10 7E4A9B01", battery 58 %) with the Heart Rate and Battery services; the browser's chooser gives the first
+ * at the first request and the second at the next. The test plays them: `__straps[i].play(hexes, spacingMs)` sends
+ * notifications while the page is subscribed and resolves with those it delivered; `__straps[i].drop()` loses the
+ * link (`__strap` is the first). `getDevices()` gives the straps chosen before back after a reload, as Chrome does.
  */
 function fakeBluetooth(): void {
   // Real EventTargets, so an event's target is the characteristic, as in Chrome.
   class Target extends EventTarget {}
-  const strap = {
-    subscribed: false,
-    connects: 0,
-    measurement: null as (Target & { value?: DataView }) | null,
-  };
-  const device = new Target() as Target & Record<string, unknown>;
-  const measurement = new Target() as Target & { value?: DataView; [k: string]: unknown };
-  measurement.startNotifications = async () => {
-    strap.subscribed = true;
-    return measurement;
-  };
-  strap.measurement = measurement;
-  const battery = { readValue: async () => new DataView(Uint8Array.of(77).buffer) };
-  const gatt = {
-    connected: false,
-    async connect() {
-      await new Promise((r) => setTimeout(r, 50));
-      gatt.connected = true;
-      strap.connects++;
-      return gatt;
-    },
-    disconnect() {
-      gatt.connected = false;
-      strap.subscribed = false;
-    },
-    async getPrimaryService(name: string) {
-      if (!gatt.connected) throw new Error('GATT Server is disconnected.');
-      if (name === 'heart_rate') return { getCharacteristic: async () => measurement };
-      if (name === 'battery_service') return { getCharacteristic: async () => battery };
-      throw new Error(`no service ${name}`);
-    },
-  };
-  Object.assign(device, { id: 'fake-strap-id-1', name: 'Polar H10 B1E5C0DE', gatt });
+  const given: Target[] = [];
+  function makeStrap(id: string, name: string, batteryPct: number) {
+    let subscribed = false;
+    const device = new Target() as Target & Record<string, unknown>;
+    const measurement = new Target() as Target & { value?: DataView; [k: string]: unknown };
+    measurement.startNotifications = async () => {
+      subscribed = true;
+      return measurement;
+    };
+    const battery = { readValue: async () => new DataView(Uint8Array.of(batteryPct).buffer) };
+    const gatt = {
+      connected: false,
+      async connect() {
+        await new Promise((r) => setTimeout(r, 50));
+        gatt.connected = true;
+        return gatt;
+      },
+      disconnect() {
+        gatt.connected = false;
+        subscribed = false;
+      },
+      async getPrimaryService(service: string) {
+        if (!gatt.connected) throw new Error('GATT Server is disconnected.');
+        if (service === 'heart_rate') return { getCharacteristic: async () => measurement };
+        if (service === 'battery_service') return { getCharacteristic: async () => battery };
+        throw new Error(`no service ${service}`);
+      },
+    };
+    Object.assign(device, { id, name, gatt });
+    const control = {
+      device,
+      get subscribed() {
+        return subscribed && gatt.connected;
+      },
+      drop() {
+        gatt.connected = false;
+        subscribed = false;
+        device.dispatchEvent(new Event('gattserverdisconnected'));
+      },
+      async play(hexes: string[], spacingMs: number) {
+        const delivered: string[] = [];
+        for (const hex of hexes) {
+          await new Promise((r) => setTimeout(r, spacingMs));
+          if (!(subscribed && gatt.connected)) continue;
+          const bytes = Uint8Array.from(hex.match(/../g)?.map((h) => Number.parseInt(h, 16)) ?? []);
+          measurement.value = new DataView(bytes.buffer);
+          measurement.dispatchEvent(new Event('characteristicvaluechanged'));
+          delivered.push(hex);
+        }
+        return delivered;
+      },
+    };
+    return control;
+  }
+  const straps = [
+    makeStrap('fake-strap-id-1', 'Polar H10 B1E5C0DE', 77),
+    makeStrap('fake-strap-id-2', 'Polar H10 7E4A9B01', 58),
+  ];
+  let requests = 0;
   const w = window as unknown as Record<string, unknown>;
-  w.__strap = {
-    get subscribed() {
-      return strap.subscribed && gatt.connected;
-    },
-    get connects() {
-      return strap.connects;
-    },
-    drop() {
-      gatt.connected = false;
-      strap.subscribed = false;
-      device.dispatchEvent(new Event('gattserverdisconnected'));
-    },
-    async play(hexes: string[], spacingMs: number) {
-      const delivered: string[] = [];
-      for (const hex of hexes) {
-        await new Promise((r) => setTimeout(r, spacingMs));
-        if (!(strap.subscribed && gatt.connected)) continue;
-        const bytes = Uint8Array.from(hex.match(/../g)?.map((h) => Number.parseInt(h, 16)) ?? []);
-        measurement.value = new DataView(bytes.buffer);
-        measurement.dispatchEvent(new Event('characteristicvaluechanged'));
-        delivered.push(hex);
-      }
-      return delivered;
-    },
-  };
+  w.__straps = straps;
+  w.__strap = straps[0];
   Object.defineProperty(navigator, 'bluetooth', {
     value: {
-      requestDevice: async () => device,
-      getDevices: async () => [device],
+      requestDevice: async () => {
+        const device = straps[requests++ % straps.length].device;
+        if (!given.includes(device)) given.push(device);
+        return device;
+      },
+      getDevices: async () => [...given, ...straps.map((x) => x.device).filter((d) => !given.includes(d))],
     },
   });
 }
@@ -260,6 +268,66 @@ describe('a strap connected from the table-side screen (Chromium, Web Bluetooth 
     await page.click('#straps-here li button');
     await subscribed(page);
     await page.waitForSelector('#straps-here li[data-state="live"]');
+    await context.close();
+  }, 60_000);
+
+  it('connects two straps from one tablet through the new-session dialog, each into its own stream', async () => {
+    const context = await browser.newContext({ viewport: TABLET });
+    await context.addInitScript(fakeBluetooth);
+    const page = await context.newPage();
+    await page.goto(daemon.url);
+    await page.waitForSelector('body[data-conn="up"]');
+    await page.click('#new');
+    const here = JSON.stringify({ kind: 'browser' });
+    await page.waitForSelector(`#source-choice option[value='${here}']`, { state: 'attached' });
+    await page.selectOption('#source-choice', here);
+    await page.selectOption('#therapist-choice', here);
+    await page.fill('#client-label', 'Two straps');
+    await page.screenshot({ path: screenshotPath('web-bluetooth-new-session-tablet.png') });
+    await page.click('#new-start');
+    // The client's strap from the dialog's tap; the therapist's asks for a tap of its own.
+    await subscribed(page);
+    await page.click('#straps-here li[data-stream="therapist"][data-state="ask"] button');
+    await page.waitForSelector('#straps-here li[data-stream="therapist"][data-state="live"]');
+    await page.waitForSelector('#straps-here li[data-stream="client"][data-state="live"]');
+    const playOn = (i: number, hexes: string[]) =>
+      page.evaluate(
+        ([k, h]) =>
+          (window as unknown as { __straps: { play(h: string[], s: number): Promise<string[]> }[] }).__straps[k].play(
+            h,
+            250,
+          ),
+        [i, hexes] as const,
+      );
+    const [clientSent, therapistSent] = await Promise.all([
+      playOn(
+        0,
+        VECTORS.slice(0, 6).map((v) => v.hex),
+      ),
+      playOn(1, RECORDING_RR.slice(0, 6).map(hrmHex)),
+    ]);
+    expect(clientSent).toHaveLength(6);
+    expect(therapistSent).toHaveLength(6);
+    await page.screenshot({ path: screenshotPath('web-bluetooth-two-straps-tablet.png') });
+    const db = new Database(join(dir.path, 'wb.db'), { readonly: true, fileMustExist: true });
+    try {
+      const client = db.prepare("SELECT id FROM sessions WHERE stream = 'client' ORDER BY id DESC LIMIT 1").get() as {
+        id: number;
+      };
+      const therapist = db
+        .prepare("SELECT id FROM sessions WHERE stream = 'therapist' AND group_id = ?")
+        .get(client.id) as { id: number };
+      const rr = (id: number) =>
+        (
+          db.prepare('SELECT rr_ms AS rrMs FROM beats WHERE session_id = ? ORDER BY seq').all(id) as { rrMs: number }[]
+        ).map((b) => b.rrMs);
+      await expect.poll(() => rr(therapist.id).length, { timeout: 10_000 }).toBe(6);
+      await expect.poll(() => rr(client.id).length, { timeout: 10_000 }).toBe(clientSent.flatMap(rrOfHex).length);
+      expect(rr(client.id)).toEqual(clientSent.flatMap(rrOfHex));
+      expect(rr(therapist.id)).toEqual(therapistSent.flatMap(rrOfHex));
+    } finally {
+      db.close();
+    }
     await context.close();
   }, 60_000);
 
