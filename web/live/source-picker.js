@@ -86,7 +86,7 @@ export class SourcePicker {
       }
     }
     if (offered?.browser) {
-      choices.push(option(JSON.stringify({ kind: 'browser' }), 'A strap connected from this device (Chrome, Edge)'));
+      choices.push(option(JSON.stringify({ kind: 'browser' }), 'This device: a strap connected here (Chrome, Edge)'));
     }
     if (offered?.simulated)
       choices.push(option(JSON.stringify({ kind: 'simulated', seed: 1 }), 'DEMO: simulated client'));
