@@ -18,6 +18,7 @@ import { TableReading } from './live/reading.js';
 import { ScreenControls } from './live/screen.js';
 import { SourcePicker } from './live/source-picker.js';
 import { createState } from './live/state.js';
+import { StrapsHere } from './live/strap.js';
 import { Toast } from './live/toast.js';
 import { View } from './live/view.js';
 import { WakeLock } from './live/wake-lock.js';
@@ -26,9 +27,10 @@ import { WakeLock } from './live/wake-lock.js';
 
 /** The stream (strap) this screen follows: the client's unless the address says `?stream=therapist`. */
 const stream = new URLSearchParams(location.search).get('stream') || 'client';
-/** Its socket: `/ws` for the client's strap, `/ws?stream=ID` for another. */
-const query = stream === 'client' ? '' : `?stream=${encodeURIComponent(stream)}`;
-const socketUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`;
+/** A stream's socket: `/ws` for the client's strap, `/ws?stream=ID` for another. @param {string} id */
+const socketUrlOf = (id) =>
+  `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${id === 'client' ? '' : `?stream=${encodeURIComponent(id)}`}`;
+const socketUrl = socketUrlOf(stream);
 
 const state = createState(stream);
 const model = new SessionModel();
@@ -36,7 +38,10 @@ const calm = new CalmView($('calm'), $('calm-canvas', HTMLCanvasElement));
 const charts = new LiveCharts(model, $('tacho'), $('trend'));
 const view = new View({ state, model, charts, calm });
 const toast = new Toast();
-const picker = new SourcePicker({ state, toast });
+/** @type {{ send: (msg: import('../src/viewers/protocol.js').StrapMessage) => boolean }} */
+const ownSocket = { send: (msg) => connection.send(msg) };
+const straps = new StrapsHere({ state, model, toast, link: ownSocket, socketUrl: socketUrlOf });
+const picker = new SourcePicker({ state, toast, straps });
 const commands = new Commands({ state, model, toast, newSession: () => picker.open() });
 const markers = new MarkerLists({ state, view, toast, commands });
 const screenControls = new ScreenControls({ model, charts, calm, toast });
@@ -46,7 +51,11 @@ const connection = new Connection({
   url: socketUrl,
   state,
   view,
-  onMessage: (msg) => handleMessage({ state, model, view, connection, reading }, msg),
+  onMessage: (msg) => {
+    handleMessage({ state, model, view, connection, reading }, msg);
+    // A strap this page holds tells the daemon how it is on every (re)opened socket.
+    if (msg.type === 'hello') straps.linkUp();
+  },
 });
 
 function wire() {
@@ -57,6 +66,8 @@ function wire() {
   $('undo').addEventListener('click', () => commands.undoLast());
   $('end').addEventListener('click', () => commands.endSession());
   $('new').addEventListener('click', () => picker.open());
+  $('strap-connect').addEventListener('click', () => straps.connectHere(stream));
+  document.addEventListener('visibilitychange', () => straps.visibilityChanged());
   screenControls.wire();
   picker.wire();
   markers.wire();
@@ -92,3 +103,4 @@ connection.startWatchdog();
 view.startClock();
 wakeLock.start();
 connection.connect();
+straps.resume();

@@ -119,11 +119,31 @@ export interface BleLog {
 /** Loads noble. The default is the process-wide instance; tests pass `loadFreshNoble` for one per source. */
 export type NobleLoader = () => Promise<NobleLike>;
 
+/**
+ * noble is an optional dependency: it is compiled when tableside is installed, and a machine without a compiler (most
+ * Windows and macOS computers) installs tableside without it. Named through a constant so that building tableside
+ * never needs it either; its absence is a status in words (noAdapterText), never a crash.
+ */
+const NOBLE_MODULE = '@abandonware/noble';
+
 /** The process-wide noble (`require('@abandonware/noble')`, which opens the HCI socket), loaded on first use. */
 export const loadNoble: NobleLoader = async () => {
-  const mod = (await import('@abandonware/noble')) as unknown as { default: NobleLike };
+  const mod = (await import(NOBLE_MODULE)) as unknown as { default: NobleLike };
   return mod.default;
 };
+
+/**
+ * Whether noble is installed, without loading it (loading opens the adapter). Installed does not mean usable: its
+ * native part may be missing or the adapter absent, which the source then reports.
+ */
+export function nobleInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve(NOBLE_MODULE);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A new noble on new hci-socket bindings, so a new HCI socket: each caller gets its own adapter connection and its
@@ -132,8 +152,8 @@ export const loadNoble: NobleLoader = async () => {
  */
 export const loadFreshNoble: NobleLoader = async () => {
   const require = createRequire(import.meta.url);
-  const withBindings = require('@abandonware/noble/with-bindings') as (bindings: unknown) => NobleLike;
-  const HciBindings = require('@abandonware/noble/lib/hci-socket/bindings') as new (options: object) => unknown;
+  const withBindings = require(`${NOBLE_MODULE}/with-bindings`) as (bindings: unknown) => NobleLike;
+  const HciBindings = require(`${NOBLE_MODULE}/lib/hci-socket/bindings`) as new (options: object) => unknown;
   return withBindings(new HciBindings({}));
 };
 

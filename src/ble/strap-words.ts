@@ -105,7 +105,8 @@ export function noAdapterText(error: unknown): string {
   if (e?.code === 'MODULE_NOT_FOUND' || e?.code === 'ERR_MODULE_NOT_FOUND') {
     return (
       `no Bluetooth adapter: the Bluetooth library is not installed (${message}). Install python3, make and g++, ` +
-      'then run `npm rebuild @abandonware/bluetooth-hci-socket` (Linux) in the tableside folder'
+      'then run `npm rebuild @abandonware/bluetooth-hci-socket` (Linux) in the tableside folder; or connect the ' +
+      'strap from the browser: "Connect a strap from this device" on the table-side screen (Chrome or Edge)'
     );
   }
   return `no Bluetooth adapter: the Bluetooth library failed to start (${message}). Check that an adapter is present (hciconfig, bluetoothctl list)`;

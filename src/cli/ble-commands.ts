@@ -3,8 +3,15 @@
  * only when the source starts or the scan runs (src/ble/noble-source.ts), never when this module is imported.
  */
 import { tap } from 'rxjs';
-import { BluetoothUnavailableError, type FoundStrap, nobleSource, scanStraps } from '../ble/noble-source.js';
+import {
+  BluetoothUnavailableError,
+  type FoundStrap,
+  nobleInstalled,
+  nobleSource,
+  scanStraps,
+} from '../ble/noble-source.js';
 import { bluetoothSetupHelp } from '../ble/strap-words.js';
+import { browserStrapSource } from '../daemon/source-catalog.js';
 import { CLIENT_STREAM } from '../daemon/stream.js';
 import type { HeartRateSource } from '../domain/source.js';
 import { configPath, defaultConfigDir, type RememberedStrap, readConfig, writeConfig } from '../host/config.js';
@@ -29,6 +36,8 @@ export interface StartOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly logFile?: string;
+  /** the straps are connected by the table-side screen's browser (Web Bluetooth), not by this computer */
+  readonly browserStrap?: boolean;
 }
 
 /** Which strap to look for: the one asked for, else the one remembered, else any. */
@@ -99,6 +108,16 @@ export async function startCommand(opts: StartOptions): Promise<void> {
       ),
     };
   };
+  // Without noble (not installed: it needs a compiler) or when asked, the browser is the radio.
+  const radio: 'noble' | 'browser-asked' | 'browser-no-noble' = opts.browserStrap
+    ? 'browser-asked'
+    : nobleInstalled()
+      ? 'noble'
+      : 'browser-no-noble';
+  if (radio !== 'noble') {
+    await startOnBrowserStraps(opts, radio === 'browser-no-noble', daemonLog);
+    return;
+  }
   const source = strapSource(CLIENT_STREAM, choice.deviceId);
   const therapistDevice = opts.therapist === undefined || opts.therapist === false ? null : opts.therapist;
   const streams =
@@ -140,6 +159,58 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   }
 }
 
+/**
+ * `tableside start` where this computer is not the radio: each stream's strap is connected by a browser page (Web
+ * Bluetooth), which forwards its notifications over its socket. Nothing here loads noble.
+ */
+async function startOnBrowserStraps(
+  opts: StartOptions,
+  nobleMissing: boolean,
+  daemonLog: ReturnType<typeof createDaemonLog>,
+): Promise<void> {
+  const { log } = daemonLog;
+  const browserLog = (stream: string) => log.child({ module: 'browser-strap', stream });
+  const therapist = opts.therapist !== undefined && opts.therapist !== false;
+  const serveOptions: ServeOptions = {
+    port: opts.port,
+    host: opts.host,
+    ...(opts.db === undefined ? {} : { db: opts.db }),
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
+    ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
+    demo: false,
+    autoSession: { clientLabel: '', therapistNote: 'live strap' },
+    streams: therapist
+      ? [{ id: THERAPIST_STREAM, source: browserStrapSource(browserLog(THERAPIST_STREAM)), demo: false }]
+      : [],
+  };
+  if (nobleMissing) log.warn({}, 'the Bluetooth library is not installed: straps connect through the browser');
+  const { url } = await serve(browserStrapSource(browserLog(CLIENT_STREAM)), serveOptions, daemonLog);
+  say(browserPathText(url, nobleMissing, opts.tls === true || opts.tlsCert !== undefined));
+}
+
+/** How to connect a strap from the browser, for the terminal. */
+export function browserPathText(url: string, nobleMissing: boolean, tls: boolean): string {
+  const local = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])[:/]/.test(url);
+  return [
+    nobleMissing
+      ? 'tableside: the Bluetooth library (@abandonware/noble) is not installed on this computer — it is built with ' +
+        'a C++ compiler when tableside is installed, and was skipped — so the strap connects through the browser.'
+      : 'tableside: the strap connects through the browser, not through this computer.',
+    `  Open ${url} in Chrome or Edge on a device with Bluetooth (Android, Windows, macOS, ChromeOS, Linux) and tap`,
+    '  "Connect a strap from this device". Safari (iPhone, iPad) and Firefox cannot connect straps.',
+    local || tls
+      ? '  Web Bluetooth needs a secure page: this one is (localhost or HTTPS).'
+      : '  Web Bluetooth needs a secure page: on another device, start tableside with --tls and open the https link.',
+    ...(nobleMissing
+      ? [
+          '  To use this computer’s own Bluetooth instead: install a C++ tool chain (Linux: python3, make, g++; macOS:',
+          '  `xcode-select --install`; Windows: the Visual Studio C++ build tools and Python), then `npm install` again.',
+        ]
+      : []),
+  ].join('\n');
+}
+
 function lookingForText(choice: ReturnType<typeof chooseStrap>, remembered: RememberedStrap | undefined): string {
   const wear =
     'put the strap on (it advertises only with skin contact: wet the electrodes) and close any phone app using it';
@@ -163,6 +234,8 @@ function adapterProblemText(reason: string, then?: string): string {
     ...(then === undefined ? [] : [`  ${then}`]),
     '  To fix it:',
     ...bluetoothSetupHelp().map((line) => `   - ${line}`),
+    '  Or let the browser be the radio: `tableside start --browser-strap`, then "Connect a strap from this device" on',
+    '  the table-side screen (Chrome or Edge, on localhost or with --tls).',
     '  Without a strap: `tableside simulate` or `tableside replay FILE` show the view on a simulated or recorded client.',
   ];
   return lines.join('\n');

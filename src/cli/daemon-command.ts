@@ -99,6 +99,7 @@ export async function serve(
   });
   const catalog = new SourceCatalog({
     recordingsDir: RECORDINGS_DIR,
+    log: log.child({ module: 'browser-strap' }),
     ...(options.bluetooth === undefined ? {} : { bluetooth: options.bluetooth }),
   });
   const app = await buildApp({

@@ -68,6 +68,11 @@ export function buildCli(): Command {
       '--therapist [id]',
       'a second strap, worn by the therapist, recorded as its own stream of the session (without an id: the first other strap found)',
     )
+    .option(
+      '--browser-strap',
+      "the straps connect through the table-side screen's browser (Web Bluetooth: Chrome or Edge), not this computer " +
+        '(the default when the Bluetooth library is not installed)',
+    )
     .action(async (opts) => {
       const { startCommand } = await import('./ble-commands.js');
       await startCommand(opts);

@@ -22,18 +22,22 @@ import type { HeartRateSource, SourceStatus } from '../domain/source.js';
 import { ROLLING_DEFAULTS, type RollingOptions } from '../hrv/rolling.js';
 import { computeSessionValues, sessionAgainstUsual } from '../io/client-record.js';
 import { formatLocal } from '../io/local-time.js';
+import { BrowserStrapSource } from '../sources/browser-strap.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
 import type { ViewerHub } from '../viewers/hub.js';
 import {
   type BaselineMessage,
+  type ErrorMessage,
   type HelloMessage,
   markerMessage,
   PROTOCOL,
   phaseMessage,
   recordingStoppedMessage,
+  type StrapMessage,
   type StreamInfo,
   sessionEndedMessage,
+  strapRefused,
   usualMessage,
 } from '../viewers/protocol.js';
 import type { DaemonLog } from './log.js';
@@ -371,6 +375,39 @@ export class Daemon {
     stream.hub.closeAll(1001, 'this strap was removed from tableside');
     this.deps.log.info({ stream: streamId }, 'stream removed');
     for (const s of this.streamsById.values()) s.hub.rehello();
+  }
+
+  /**
+   * A message from a page that connected a strap itself, on the socket (`feeder`) it opened for `socketStream`. It
+   * feeds only that stream, and only while the stream's source is a browser strap; returns the error to send back
+   * when the message is refused (and dropped), else null.
+   */
+  feedFromPage(socketStream: string, feeder: object, message: StrapMessage): ErrorMessage | null {
+    if (message.stream !== socketStream) {
+      return strapRefused(
+        'WS_STRAP_OTHER_STREAM',
+        `this socket follows stream ${JSON.stringify(socketStream)}: a page feeds only the stream it opened its socket ` +
+          `for (/ws?stream=${encodeURIComponent(message.stream.slice(0, 32))})`,
+      );
+    }
+    const source = this.streamsById.get(socketStream)?.source;
+    if (!(source instanceof BrowserStrapSource)) {
+      return strapRefused(
+        'WS_STRAP_REFUSED',
+        `stream ${JSON.stringify(socketStream)} does not record from a browser strap: choose "this device" as its ` +
+          'source first',
+      );
+    }
+    const refusal = source.accept(feeder, message);
+    if (refusal === null) return null;
+    return strapRefused(refusal.refused === 'flood' ? 'WS_STRAP_FLOOD' : 'WS_STRAP_REFUSED', refusal.message);
+  }
+
+  /** A page's socket closed: a strap it fed is disconnected. */
+  pageGone(feeder: object): void {
+    for (const stream of this.streamsById.values()) {
+      if (stream.source instanceof BrowserStrapSource) stream.source.detach(feeder);
+    }
   }
 
   /** Stops the sources and the session, storing what is pending. The store is closed by whoever opened it. */

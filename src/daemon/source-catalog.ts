@@ -11,14 +11,26 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FoundStrap } from '../ble/noble-source.js';
 import type { HeartRateSource } from '../domain/source.js';
+import { type BrowserStrapLog, BrowserStrapSource } from '../sources/browser-strap.js';
 import type { Speed } from '../sources/pacing.js';
 import { loadReplaySource } from '../sources/replay.js';
 import { simulatedSource } from '../sources/simulated.js';
+import { BROWSER_STRAP } from '../viewers/protocol.js';
 import type { StreamSource } from './stream.js';
+
+/** A strap that a page connects itself (Web Bluetooth) and feeds over its viewer socket, at the protocol's rate bound. */
+export function browserStrapSource(log: BrowserStrapLog): BrowserStrapSource {
+  return new BrowserStrapSource({
+    rate: { perS: BROWSER_STRAP.notificationsPerS, burst: BROWSER_STRAP.notificationBurst },
+    log,
+  });
+}
 
 export type SourceChoice =
   /** a Bluetooth strap: the one with this id (`tableside scan` shows it), or the first one found */
   | { readonly kind: 'ble'; readonly deviceId?: string }
+  /** a strap connected by a browser page (Web Bluetooth), fed over that page's socket */
+  | { readonly kind: 'browser' }
   /** a simulated client, deterministic for a seed */
   | { readonly kind: 'simulated'; readonly seed?: number }
   /** a recording of the recordings folder, by file name, in real time */
@@ -38,7 +50,11 @@ export interface SourceCatalogOptions {
   readonly bluetooth?: BluetoothChoices;
   /** pace of chosen demo sources; 1 = real time (tests pass more) */
   readonly speed?: Speed;
+  /** where a browser strap logs (default: nowhere) */
+  readonly log?: BrowserStrapLog;
 }
+
+const SILENT: BrowserStrapLog = { info() {}, warn() {} };
 
 /** A choice the daemon cannot make, in words for the person who made it. */
 export class SourceChoiceError extends Error {
@@ -88,6 +104,8 @@ export class SourceCatalog {
         if (!bluetooth) throw noBluetooth();
         return { source: bluetooth.source(streamId, choice.deviceId), demo: false };
       }
+      case 'browser':
+        return { source: browserStrapSource(this.options.log ?? SILENT), demo: false };
       case 'simulated': {
         const seed = choice.seed ?? 1;
         return {

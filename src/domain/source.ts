@@ -64,7 +64,8 @@ export interface StatusEvent {
 
 export type SourceEvent = NotificationSample | RrSample | StatusEvent;
 
-export type SourceKind = 'replay' | 'simulated' | 'ble';
+/** `ble`: a strap through this computer's adapter (noble); `browser`: a strap a browser page connected (Web Bluetooth) */
+export type SourceKind = 'replay' | 'simulated' | 'ble' | 'browser';
 
 export interface HeartRateSource {
   readonly kind: SourceKind;

@@ -143,6 +143,12 @@ export const sourceChoiceBody = {
       type: 'object',
       additionalProperties: false,
       required: ['kind'],
+      properties: { kind: { const: 'browser' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind'],
       properties: {
         kind: { const: 'simulated' },
         seed: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 },

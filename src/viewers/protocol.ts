@@ -27,6 +27,11 @@
  * - `reading` a reading taken at the table (`POST /api/streams/:stream/reading`): settling, measuring (its progress
  *             about once a second of beat time), then done (the value, stored on the client), failed or cancelled.
  * Viewer → server (`ViewerMessage`): `{"type":"ping"}` → `{"type":"pong"}`; anything else gets an `error` with a code.
+ * A page that connected a strap itself (Web Bluetooth) also sends, on the socket of the stream it feeds:
+ * - `strap-status`        the strap's link as the browser sees it (connecting, live, disconnected with the reason);
+ * - `strap-notification`  one 0x2A37 notification: its raw bytes and the page's arrival time. No answer while it is
+ *                         taken; an `error` (and the notification dropped) when it is malformed, over the rate bound,
+ *                         for another stream, or for a stream whose source is not a browser strap.
  * Commands (start a session, set a phase, add a marker) go through the REST API, not the socket.
  *
  * Adding a message type: its interface and builder here, a member of `ServerMessage`, the producer that broadcasts
@@ -62,6 +67,19 @@ export const PROTOCOL = {
   viewerMaxPayloadBytes: 4096,
 } as const;
 
+/** What a page may send about a strap it connected itself (Web Bluetooth): sizes and the rate bound. */
+export const BROWSER_STRAP = {
+  /** the largest 0x2A37 payload taken, bytes (the longest attribute value Bluetooth allows) */
+  payloadMaxBytes: 512,
+  /** notifications a page may send per second on average (a strap notifies about once a second) … */
+  notificationsPerS: 10,
+  /** … and in one burst (a page catching up after a stall); beyond, they are dropped and counted */
+  notificationBurst: 30,
+  /** longest strap name and disconnect reason taken, characters */
+  nameMaxChars: 64,
+  reasonMaxChars: 200,
+} as const;
+
 /**
  * A reading taken at the table: the client lies still for `settleS` of beat time, then `measureS` (whole minutes from
  * `measureMinS` to `measureMaxS`) are measured and valued by the reading rule (src/hrv/reading.ts).
@@ -82,6 +100,7 @@ export const PAGE_FACTS = {
   TREND_FIELDS,
   READING_KINDS,
   READING_TIMING,
+  BROWSER_STRAP,
 } as const;
 
 /** The ES module served at `/lib/protocol.js`: `PAGE_FACTS` as constants (web/lib/protocol.d.ts gives their types). */
@@ -287,7 +306,15 @@ export type ViewerErrorCode =
   /** not a JSON object with a string `type` (binary frame, bad JSON, an array…) */
   | 'WS_BAD_MESSAGE'
   /** a JSON message of a type viewers may not send */
-  | 'WS_UNKNOWN_MESSAGE';
+  | 'WS_UNKNOWN_MESSAGE'
+  /** a strap message whose fields are not what the protocol says (bytes, time, state, name…) */
+  | 'WS_STRAP_MALFORMED'
+  /** a strap message for a stream other than the one this socket was opened for */
+  | 'WS_STRAP_OTHER_STREAM'
+  /** a strap message for a stream whose source is not a browser strap, or that another page feeds now */
+  | 'WS_STRAP_REFUSED'
+  /** more strap notifications than the rate bound: dropped */
+  | 'WS_STRAP_FLOOD';
 
 export interface ErrorMessage {
   readonly type: 'error';
@@ -346,7 +373,38 @@ export type ServerMessage =
 export interface PingMessage {
   readonly type: 'ping';
 }
-export type ViewerMessage = PingMessage;
+
+/** The link to a strap as the page's browser sees it. */
+export type BrowserStrapState = 'connecting' | 'live' | 'disconnected';
+
+/** Page → daemon: a strap connected in this page changed state (and what it is: name, battery). */
+export interface StrapStatusMessage {
+  readonly type: 'strap-status';
+  /** the stream the page feeds: the one its socket was opened for */
+  readonly stream: string;
+  readonly state: BrowserStrapState;
+  /** disconnected: why, in words */
+  readonly reason?: string;
+  /** the strap as the browser names it; `id` is the browser's own id for it */
+  readonly device?: { readonly name: string; readonly id: string };
+  readonly batteryPct?: number;
+  /** the page is in the background (the browser may hold back its notifications) */
+  readonly hidden?: boolean;
+}
+
+/** Page → daemon: one Heart Rate Measurement notification, as the strap sent it. */
+export interface StrapNotificationMessage {
+  readonly type: 'strap-notification';
+  readonly stream: string;
+  /** the page's clock (Date.now()) when the notification arrived there, ms */
+  readonly atMs: number;
+  /** the 0x2A37 payload, byte by byte (0–255) */
+  readonly bytes: number[];
+}
+
+export type StrapMessage = StrapStatusMessage | StrapNotificationMessage;
+
+export type ViewerMessage = PingMessage | StrapMessage;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Builders
@@ -521,6 +579,82 @@ export function backfillMessage(
 /** What a viewer gets on connect. */
 export function helloMessage(hello: Omit<HelloMessage, 'type' | 'protocol'>): HelloMessage {
   return { type: 'hello', protocol: PROTOCOL.version, ...hello };
+}
+
+/**
+ * Reads one text frame from a viewer: a strap message with every field checked, or null for anything else (which
+ * `answerViewer` answers). A strap message with a bad field gives a `WS_STRAP_MALFORMED` error naming the field. Pure.
+ */
+export function readStrapMessage(data: string): StrapMessage | ErrorMessage | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return null;
+  const o = m as Record<string, unknown>;
+  if (o.type !== 'strap-status' && o.type !== 'strap-notification') return null;
+  const bad = (field: string, want: string): ErrorMessage => ({
+    type: 'error',
+    code: 'WS_STRAP_MALFORMED',
+    message: `${o.type}: ${field} must be ${want}; message dropped`,
+  });
+  if (typeof o.stream !== 'string' || o.stream.length === 0 || o.stream.length > 32) {
+    return bad('"stream"', 'the id of the stream this socket follows');
+  }
+  if (o.type === 'strap-notification') {
+    if (typeof o.atMs !== 'number' || !Number.isFinite(o.atMs) || o.atMs < 0) {
+      return bad('"atMs"', "the page's arrival time in ms (a finite number ≥ 0)");
+    }
+    const bytes = o.bytes;
+    if (
+      !Array.isArray(bytes) ||
+      bytes.length > BROWSER_STRAP.payloadMaxBytes ||
+      !bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)
+    ) {
+      return bad('"bytes"', `an array of at most ${BROWSER_STRAP.payloadMaxBytes} integers 0–255`);
+    }
+    return { type: 'strap-notification', stream: o.stream, atMs: o.atMs, bytes };
+  }
+  const states: readonly BrowserStrapState[] = ['connecting', 'live', 'disconnected'];
+  if (!states.includes(o.state as BrowserStrapState)) return bad('"state"', `one of ${states.join(', ')}`);
+  if (o.reason !== undefined && (typeof o.reason !== 'string' || o.reason.length > BROWSER_STRAP.reasonMaxChars)) {
+    return bad('"reason"', `words of at most ${BROWSER_STRAP.reasonMaxChars} characters`);
+  }
+  const device = o.device as Record<string, unknown> | undefined;
+  if (
+    device !== undefined &&
+    (typeof device !== 'object' ||
+      device === null ||
+      typeof device.name !== 'string' ||
+      typeof device.id !== 'string' ||
+      device.name.length > BROWSER_STRAP.nameMaxChars ||
+      device.id.length > BROWSER_STRAP.nameMaxChars)
+  ) {
+    return bad('"device"', `{ name, id }, each at most ${BROWSER_STRAP.nameMaxChars} characters`);
+  }
+  if (
+    o.batteryPct !== undefined &&
+    (typeof o.batteryPct !== 'number' || !Number.isInteger(o.batteryPct) || o.batteryPct < 0 || o.batteryPct > 100)
+  ) {
+    return bad('"batteryPct"', 'an integer 0–100');
+  }
+  if (o.hidden !== undefined && typeof o.hidden !== 'boolean') return bad('"hidden"', 'true or false');
+  return {
+    type: 'strap-status',
+    stream: o.stream,
+    state: o.state as BrowserStrapState,
+    ...(o.reason === undefined ? {} : { reason: o.reason as string }),
+    ...(device === undefined ? {} : { device: { name: device.name as string, id: device.id as string } }),
+    ...(o.batteryPct === undefined ? {} : { batteryPct: o.batteryPct as number }),
+    ...(o.hidden === undefined ? {} : { hidden: o.hidden as boolean }),
+  };
+}
+
+/** A refused strap message, in words. */
+export function strapRefused(code: ViewerErrorCode, message: string): ErrorMessage {
+  return { type: 'error', code, message };
 }
 
 /** The answer to one text frame from a viewer (a binary frame arrives as ''). Pure. */

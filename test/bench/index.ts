@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: prints speed and memory figures. Run from the project root (the script builds dist/ first).
- * `npm run bench -- soak load` runs only the parts named (engine, daemon, clients, ble, browser, soak, load, logpipe).
+ * `npm run bench -- soak load` runs only the parts named (engine, daemon, clients, ble, browser-strap, browser, soak,
+ * load, logpipe).
  */
 import { bleBenchmarks } from './ble.js';
 import { browserBenchmarks } from './browser.js';
+import { browserStrapBenchmarks } from './browser-strap.js';
 import { clientBenchmarks } from './clients.js';
 import { daemonBenchmarks } from './daemon.js';
 import { engineBenchmarks } from './engine.js';
@@ -12,7 +14,7 @@ import { logPipeBenchmarks } from './logpipe.js';
 import { printFigures } from './report.js';
 import { SOAK_HOURS, SOAK_SPEED, soakBenchmarks } from './soak.js';
 
-const PARTS = ['engine', 'daemon', 'clients', 'ble', 'browser', 'soak', 'load', 'logpipe'] as const;
+const PARTS = ['engine', 'daemon', 'clients', 'ble', 'browser-strap', 'browser', 'soak', 'load', 'logpipe'] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((p) => !(PARTS as readonly string[]).includes(p));
 if (unknown.length > 0) {
@@ -25,6 +27,9 @@ if (run('engine')) printFigures('HRV engine', await engineBenchmarks());
 if (run('daemon')) printFigures('Daemon', await daemonBenchmarks());
 if (run('clients')) printFigures("A client's record and reading import", await clientBenchmarks());
 if (run('ble')) printFigures('Bluetooth (noble + virtual H10)', await bleBenchmarks());
+if (run('browser-strap')) {
+  printFigures('Bluetooth through the browser (Web Bluetooth page → daemon)', await browserStrapBenchmarks());
+}
 
 if (run('browser')) {
   const browser = await browserBenchmarks();

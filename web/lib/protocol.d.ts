@@ -8,3 +8,4 @@ export declare const MARKER_VALUE_MAX: Facts['MARKER_VALUE_MAX'];
 export declare const TREND_FIELDS: Facts['TREND_FIELDS'];
 export declare const READING_KINDS: Facts['READING_KINDS'];
 export declare const READING_TIMING: Facts['READING_TIMING'];
+export declare const BROWSER_STRAP: Facts['BROWSER_STRAP'];

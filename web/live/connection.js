@@ -93,6 +93,17 @@ export class Connection {
     });
   }
 
+  /**
+   * Sends a message on the open socket (a strap's, when this page connected one); false when the socket is down.
+   * @param {import('../../src/viewers/protocol.js').ViewerMessage} msg
+   */
+  send(msg) {
+    const { socket } = this;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(msg));
+    return true;
+  }
+
   /** The daemon said hello: the next loss starts again with the shortest delay. */
   greeted() {
     this.attempt = 0;

@@ -3,21 +3,25 @@
 import { api } from '../lib/api.js';
 import { $, setText } from '../lib/dom.js';
 import { streamWords } from './state.js';
+import { BrowserStrap, bluetoothMissing } from './strap.js';
 
 /**
  * @typedef {import('./state.js').LiveState} LiveState
  * @typedef {import('./toast.js').Toast} Toast
- * @typedef {{ bluetooth?: boolean, simulated?: boolean, recordings?: string[] }} Offered what GET /api/sources says
+ * @typedef {import('./strap.js').StrapsHere} StrapsHere
+ * @typedef {{ bluetooth?: boolean, browser?: boolean, simulated?: boolean, recordings?: string[] }} Offered what GET
+ *   /api/sources says
  * @typedef {{ id: string, name: string, rssi: number, batteryPct?: number }} FoundStrap a strap a scan found
  */
 
 export class SourcePicker {
   /**
-   * @param {{ state: LiveState, toast: Toast }} parts
+   * @param {{ state: LiveState, toast: Toast, straps: StrapsHere }} parts
    */
-  constructor({ state, toast }) {
+  constructor({ state, toast, straps }) {
     this.state = state;
     this.toast = toast;
+    this.straps = straps;
     /** @type {Offered | null} what the daemon offers as sources; null: unknown, only "keep" is offered */
     this.offered = null;
   }
@@ -81,6 +85,9 @@ export class SourcePicker {
         choices.push(option(JSON.stringify({ kind: 'ble', deviceId: s.id }), `${s.name} (${s.rssi} dBm${battery})`));
       }
     }
+    if (offered?.browser) {
+      choices.push(option(JSON.stringify({ kind: 'browser' }), 'This device: a strap connected here (Chrome, Edge)'));
+    }
     if (offered?.simulated)
       choices.push(option(JSON.stringify({ kind: 'simulated', seed: 1 }), 'DEMO: simulated client'));
     for (const recording of offered?.recordings ?? []) {
@@ -135,12 +142,23 @@ export class SourcePicker {
   async applyChoices() {
     const { state } = this;
     const client = $('source-choice', HTMLSelectElement).value;
-    if (client !== 'keep') await api.chooseSource(state.stream, JSON.parse(client));
+    if (client !== 'keep') await this.choose(state.stream, client);
     if (state.stream !== 'client') return;
     const therapist = $('therapist-choice', HTMLSelectElement).value;
     const hasTherapist = state.streams.some((s) => s.id === 'therapist');
     if (therapist === 'none' && hasTherapist) await api.removeStream('therapist');
-    else if (therapist !== 'none' && therapist !== 'keep') await api.chooseSource('therapist', JSON.parse(therapist));
+    else if (therapist !== 'none' && therapist !== 'keep') await this.choose('therapist', therapist);
+  }
+
+  /**
+   * One stream's choice; a strap from this device keeps the stream's browser source if it has one already.
+   * @param {string} stream
+   * @param {string} choice an option's value (JSON)
+   */
+  async choose(stream, choice) {
+    const parsed = JSON.parse(choice);
+    if (parsed.kind === 'browser') await this.straps.makeBrowserSource(stream);
+    else await api.chooseSource(stream, parsed);
   }
 
   async start() {
@@ -148,15 +166,43 @@ export class SourcePicker {
     const noteInput = $('client-note', HTMLTextAreaElement);
     const label = labelInput.value.trim();
     const note = noteInput.value.trim();
+    const browser = (/** @type {string} */ id) => $(id, HTMLSelectElement).value.includes('"browser"');
+    const clientHere = browser('source-choice');
+    const therapistHere = this.state.stream === 'client' && browser('therapist-choice');
     try {
+      // The browser shows its strap chooser only in answer to this tap: ask before anything else waits.
+      const device = clientHere ? await this.chooseStrapHere() : null;
+      if (clientHere && device === null) return;
       await this.applyChoices();
       await api.startSession(label, note);
+      if (device) this.straps.strapFor(this.state.stream).use(device);
+      // A second strap from this device needs a tap of its own (one chooser per tap).
+      if (therapistHere) this.straps.ask('therapist', "tap to choose the therapist's strap");
       $('new-session', HTMLDialogElement).close();
       labelInput.value = '';
       noteInput.value = '';
       this.toast.show(`✓ New session${label ? ` for ${label}` : ''} started`);
     } catch (err) {
       $('new-session-error').textContent = /** @type {Error} */ (err).message;
+    }
+  }
+
+  /**
+   * The browser's strap chooser, or null (with the reason shown) when this page cannot connect one or none was chosen.
+   * @returns {Promise<BluetoothDeviceLike | null>}
+   */
+  async chooseStrapHere() {
+    const why = bluetoothMissing();
+    if (why) {
+      $('new-session-error').textContent = why;
+      return null;
+    }
+    try {
+      return await BrowserStrap.request();
+    } catch (err) {
+      const e = /** @type {Error} */ (err);
+      $('new-session-error').textContent = e.name === 'NotFoundError' ? 'No strap chosen.' : e.message;
+      return null;
     }
   }
 

@@ -205,8 +205,9 @@ export class View {
     $('demo').hidden = !demo;
     $('calm-demo').hidden = !demo;
     // A strap is named by what it says it is (its advertised name) once known; a replay by its file.
-    const strapName = src?.kind === 'ble' ? state.status?.device?.name : undefined;
-    setText($('source'), src ? `${src.kind === 'ble' ? 'strap' : src.kind}: ${strapName ?? src.label}` : '');
+    const strap = src?.kind === 'ble' || src?.kind === 'browser';
+    const strapName = strap ? state.status?.device?.name : undefined;
+    setText($('source'), src ? `${strap ? 'strap' : src.kind}: ${strapName ?? src.label}` : '');
     const info = this.model.info;
     const who = info ? info.clientLabel || `Session ${info.id}` : 'No session';
     setText($('client'), state.stream === 'client' ? who : `${streamWords(state.stream)}'s strap · ${who}`);

@@ -83,6 +83,8 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalo
   /** What a stream's source may be changed to. */
   app.get('/api/sources', async () => ({
     bluetooth: catalog?.bluetooth ?? false,
+    /** a strap connected by the page itself (Web Bluetooth) */
+    browser: catalog !== undefined,
     simulated: catalog !== undefined,
     recordings: catalog?.recordings() ?? [],
   }));

@@ -1,16 +1,21 @@
 /**
  * `GET /ws`: the live view's socket (protocol v2, see ../protocol.ts). The hub sends `hello` and everything after it;
- * this file only answers what a viewer sends: `ping` gets `pong`, anything else an `error`, and the socket stays open.
+ * this file only answers what a viewer sends: `ping` gets `pong`; a page that connected a strap itself feeds it to the
+ * daemon (`strap-status`, `strap-notification`: see the daemon's `feedFromPage`); anything else gets an `error`, and
+ * the socket stays open.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Daemon } from '../../daemon/daemon.js';
 import { CLIENT_STREAM } from '../../daemon/stream.js';
-import { answerViewer, PROTOCOL } from '../../viewers/protocol.js';
+import { answerViewer, PROTOCOL, readStrapMessage } from '../../viewers/protocol.js';
 import { sameHost } from '../access.js';
 import { errorBody } from '../errors.js';
 
 /** A viewer only ever sends pings: a bigger frame is refused by `ws` (close 1009). */
 export const VIEWER_MAX_PAYLOAD_BYTES = PROTOCOL.viewerMaxPayloadBytes;
+
+/** A page over the strap rate bound is told at most this often. */
+const FLOOD_TOLD_EVERY_MS = 1000;
 
 export function viewerRoutes(app: FastifyInstance, daemon: Daemon): void {
   app.route<{ Querystring: { stream?: string } }>({
@@ -33,8 +38,26 @@ export function viewerRoutes(app: FastifyInstance, daemon: Daemon): void {
         socket.close(4404, 'no such stream');
         return;
       }
+      const stream = request.query.stream ?? CLIENT_STREAM;
+      // A page that connected a strap itself feeds it through this socket; when the socket goes, so does the strap.
+      socket.on('close', () => daemon.pageGone(socket));
+      // A flooding page is told once a second, not once per dropped notification.
+      let floodToldAt = Number.NEGATIVE_INFINITY;
       hub.add(socket, (data) => {
-        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(answerViewer(data)));
+        const strap = readStrapMessage(data);
+        const answer =
+          strap === null
+            ? answerViewer(data)
+            : strap.type === 'error'
+              ? strap
+              : daemon.feedFromPage(stream, socket, strap);
+        if (answer === null || socket.readyState !== socket.OPEN) return;
+        if (answer.type === 'error' && answer.code === 'WS_STRAP_FLOOD') {
+          const now = Date.now();
+          if (now - floodToldAt < FLOOD_TOLD_EVERY_MS) return;
+          floodToldAt = now;
+        }
+        socket.send(JSON.stringify(answer));
       });
     },
   });
