@@ -1,19 +1,30 @@
 /**
- * A client's weeks in a real browser (Debian's Chromium through playwright-core) against the real `tableside` CLI on
+ * A client's weeks in real browsers (Chromium, WebKit and Firefox, see driver.ts) against the real `tableside` CLI on
  * the simulated strap at 20× real time: a client, three weeks of morning readings uploaded through the API, a reading
  * before the session taken on the table-side screen (H, settle, measure), a session with a baseline, a technique and
  * a massage, a reading after it on the screen and one uploaded for the protocol's after window; then the client list,
  * the client's page (the before → after pair, the normal band, the session on the chart) and the printable progress
  * report. The uploaded readings are slices of bartels_rest_rri.txt, which has no artefact, and the table-side ones
  * are exported with their RR: each lnRMSSD is recomputed here from the definition (ln √mean(ΔRR²)), the normal range
- * from its own (mean ± ½ SD, n − 1, of the daily values). Screenshots go to test-output/screenshots/.
+ * from its own (mean ± ½ SD, n − 1, of the daily values). Screenshots go to test-output/screenshots/ (named after the
+ * engine, except Chromium's); print media and the PDF are Chromium's alone.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/daemon-process.js';
-import { type Daemon, freePort, launchChromium, screenshotPath, startDaemonOn } from './browser.js';
+import { type Daemon, freePort, screenshotPath, startDaemonOn } from './browser.js';
+import {
+  type Browser,
+  type Engine,
+  installedEngines,
+  isVisible,
+  launch,
+  type Screen,
+  textOf as text,
+  waitFor,
+  waitForSelector,
+} from './driver.js';
 import { contrastFailuresInPage, unnamedControlsInPage } from './in-page.js';
 
 const RECORDING = 'recordings/bartels_rest_rri.txt';
@@ -23,12 +34,6 @@ const MORNINGS = 21;
 /** beats per reading slice (about 74 s of this recording), and the step between the mornings' slices */
 const SLICE = 70;
 const STEP = 40;
-
-const dir = tempDir('tableside-clients-');
-const db = join(dir.path, 'tableside.db');
-let browser: Browser;
-let daemon: Daemon;
-const consoleErrors: string[] = [];
 
 const rr = readFileSync(RECORDING, 'utf8')
   .split('\n')
@@ -49,83 +54,120 @@ function local(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(new URL(path, daemon.url), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+/** Chromium's screenshots keep their names; the other engines' carry theirs. */
+const shot = (engine: Engine, name: string) =>
+  screenshotPath(engine === 'chromium' ? name : name.replace(/\.png$/, `-${engine}.png`));
+
+/** The rendered text of every element matching `selector`. */
+const textsOf = (p: Screen, selector: string) =>
+  p.evaluate((sel) => [...document.querySelectorAll(sel)].map((el) => (el as HTMLElement).innerText), selector);
+
+/** Sets a date field as a picker would: the value, then `input` and `change`. */
+const setValueOf = (p: Screen, selector: string, value: string) =>
+  p.evaluate(
+    ([sel, v]) => {
+      const el = document.querySelector(sel) as HTMLInputElement;
+      el.value = v;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    [selector, value] as const,
+  );
+
+describe.each(installedEngines())("a client's weeks on %s (real daemon, real recording)", (engine) => {
+  const dir = tempDir(`tableside-clients-${engine}-`);
+  const db = join(dir.path, 'tableside.db');
+  let browser: Browser;
+  let daemon: Daemon;
+  const consoleErrors: string[] = [];
+
+  let clientId: number;
+  let sessionId: number;
+  const mornings: number[] = [];
+  let beforeLn: number;
+  let afterLn: number;
+  let tableAfterLn: number;
+  let live: Screen;
+
+  async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const response = await fetch(new URL(path, daemon.url), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  }
+
+  async function open(viewport = WIDE): Promise<Screen> {
+    const p = await browser.newScreen(viewport);
+    p.onError((message) => consoleErrors.push(`${engine}: ${message}`));
+    return p;
+  }
+
+  /** Waits until the session has `beatsS` seconds of beats since its phase `kind` began (the replay runs at 20×). */
+  async function beatsInto(id: number, kind: string, beatsS: number): Promise<void> {
+    type Detail = { session: { lastBeatTS: number | null }; phases: { kind: string; startedAtS: number }[] };
+    await expect
+      .poll(
+        async () => {
+          const d = (await api('GET', `/api/sessions/${id}`)) as Detail;
+          const start = d.phases.find((p) => p.kind === kind)?.startedAtS ?? Number.POSITIVE_INFINITY;
+          return (d.session.lastBeatTS ?? 0) - start;
+        },
+        { timeout: 30_000, interval: 200 },
+      )
+      .toBeGreaterThanOrEqual(beatsS);
+  }
+
+  /**
+   * Takes a reading on the table-side screen: H opens the dialog, the client and the kind are chosen, 1 minute
+   * measured, Enter starts it; the panel counts the settling and the measuring, then shows the value. Returns the
+   * value shown, after checking it against the definition recomputed from the RR the reading stored.
+   */
+  async function readingOnScreen(kind: 'before' | 'after'): Promise<number> {
+    await live.press('h');
+    await waitForSelector(live, '#reading-dialog[open]');
+    expect(await text(live, '#reading-dialog')).toContain('lies on their back, still');
+    await waitForSelector(live, `#reading-client option[value="${clientId}"]`, 'attached');
+    await live.select('#reading-client', String(clientId));
+    expect(await live.evaluate(() => (document.getElementById('reading-kind') as HTMLSelectElement).value)).toBe(kind);
+    await live.select('#reading-minutes', '1');
+    await live.press('Enter');
+    await waitForSelector(live, '#reading-panel:not([hidden])');
+    await waitForSelector(live, '#reading-panel[data-state="measuring"]', 'attached', 20_000);
+    await waitForSelector(live, '#reading-panel[data-state="done"]', 'attached', 20_000);
+    const shown = await text(live, '#reading-text');
+    const m = /stored: lnRMSSD (\d\.\d\d) \(RMSSD (\d+) ms/.exec(shown);
+    expect(m, shown).not.toBeNull();
+    const exported = (await api('GET', `/api/clients/${clientId}/export`)) as {
+      readings: { kind: string; source: string; lnRmssd: number; rrMs: number[]; correctedPct: number }[];
+    };
+    const stored = exported.readings.filter((r) => r.kind === kind && r.source.startsWith('taken at the table'));
+    const latest = stored[stored.length - 1];
+    // 60 s measured: the beats whose end lies in the minute after the minute of settling
+    const measuredS = latest.rrMs.reduce((a, b) => a + b, 0) / 1000;
+    expect(measuredS).toBeGreaterThan(58);
+    expect(measuredS).toBeLessThan(62);
+    expect(latest.correctedPct).toBe(0);
+    expect(lnRmssd(latest.rrMs).toFixed(2)).toBe(m?.[1]);
+    return latest.lnRmssd;
+  }
+
+  beforeAll(async () => {
+    [browser, daemon] = await Promise.all([
+      launch(engine),
+      startDaemonOn(await freePort(), ['simulate', '--seed', '7', '--speed', SPEED, '--db', db]),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await daemon?.kill();
+    dir.remove();
   });
-  const text = await response.text();
-  expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-}
 
-function watch(p: Page): Page {
-  p.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`${p.url()}: ${m.text()}`);
-  });
-  p.on('pageerror', (e) => consoleErrors.push(`${p.url()}: ${e.message}`));
-  return p;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-let clientId: number;
-let sessionId: number;
-const mornings: number[] = [];
-let beforeLn: number;
-let afterLn: number;
-let tableAfterLn: number;
-let live: Page;
-
-/**
- * Takes a reading on the table-side screen: H opens the dialog, the client and the kind are chosen, 1 minute measured,
- * Enter starts it; the panel counts the settling and the measuring, then shows the value. Returns the value shown,
- * after checking it against the definition recomputed from the RR the reading stored.
- */
-async function readingOnScreen(kind: 'before' | 'after'): Promise<number> {
-  await live.keyboard.press('h');
-  await live.waitForSelector('#reading-dialog[open]');
-  expect(await live.locator('#reading-dialog').innerText()).toContain('lies on their back, still');
-  await live.waitForSelector(`#reading-client option[value="${clientId}"]`, { state: 'attached' });
-  await live.selectOption('#reading-client', String(clientId));
-  expect(await live.locator('#reading-kind').inputValue()).toBe(kind);
-  await live.selectOption('#reading-minutes', '1');
-  await live.keyboard.press('Enter');
-  await live.waitForSelector('#reading-panel:not([hidden])');
-  await live.waitForSelector('#reading-panel[data-state="measuring"]', { timeout: 20_000 });
-  await live.waitForSelector('#reading-panel[data-state="done"]', { timeout: 20_000 });
-  const shown = await live.locator('#reading-text').innerText();
-  const m = /stored: lnRMSSD (\d\.\d\d) \(RMSSD (\d+) ms/.exec(shown);
-  expect(m, shown).not.toBeNull();
-  const exported = (await api('GET', `/api/clients/${clientId}/export`)) as {
-    readings: { kind: string; source: string; lnRmssd: number; rrMs: number[]; correctedPct: number }[];
-  };
-  const stored = exported.readings.filter((r) => r.kind === kind && r.source.startsWith('taken at the table'));
-  const latest = stored[stored.length - 1];
-  // 60 s measured: the beats whose end lies in the minute after the minute of settling
-  const measuredS = latest.rrMs.reduce((a, b) => a + b, 0) / 1000;
-  expect(measuredS).toBeGreaterThan(58);
-  expect(measuredS).toBeLessThan(62);
-  expect(latest.correctedPct).toBe(0);
-  expect(lnRmssd(latest.rrMs).toFixed(2)).toBe(m?.[1]);
-  return latest.lnRmssd;
-}
-
-beforeAll(async () => {
-  [browser, daemon] = await Promise.all([
-    launchChromium(),
-    startDaemonOn(await freePort(), ['simulate', '--seed', '7', '--speed', SPEED, '--db', db]),
-  ]);
-}, 30_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await daemon?.kill();
-  dir.remove();
-});
-
-describe.sequential("a client's weeks (Chromium, real daemon, real recording)", () => {
   it('records a client: three weeks of mornings, a reading before, a session with a technique, a reading after', async () => {
     const client = await api('POST', '/api/clients', { name: 'R. T.' });
     clientId = client.id as number;
@@ -147,11 +189,11 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     for (const r of sessions.filter((x) => x.status === 'recording'))
       await api('POST', `/api/sessions/${r.id}/end`, {});
 
-    live = watch(await browser.newPage({ viewport: { width: 1024, height: 768 } }));
+    live = await open({ width: 1024, height: 768 });
     await live.goto(daemon.url);
-    await live.waitForSelector('body[data-conn="up"]');
+    await waitForSelector(live, 'body[data-conn="up"]', 'attached');
     beforeLn = await readingOnScreen('before');
-    await live.screenshot({ path: screenshotPath('reading-done-tablet.png') });
+    await live.screenshot(shot(engine, 'reading-done-tablet.png'));
 
     const session = await api('POST', '/api/sessions', { clientId });
     sessionId = session.id as number;
@@ -164,10 +206,10 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ code: 'STREAM_RECORDING' });
     await api('POST', `/api/sessions/${sessionId}/phase`, { kind: 'baseline' });
-    await sleep((150 / Number(SPEED)) * 1000); // 150 s of beats
+    await beatsInto(sessionId, 'baseline', 150);
     await api('POST', `/api/sessions/${sessionId}/phase`, { kind: 'massage' });
     await api('POST', `/api/sessions/${sessionId}/markers`, { kind: 'technique', value: 'myofascial release' });
-    await sleep((150 / Number(SPEED)) * 1000);
+    await beatsInto(sessionId, 'massage', 150);
     await api('POST', `/api/sessions/${sessionId}/end`, {});
     // Taken on the screen right after the session: stored as 'after', but the protocol pairs an after reading from
     // 0.5 to 4 h after the end (src/tracking/timeline.ts), so the pair takes the uploaded one below.
@@ -192,113 +234,115 @@ describe.sequential("a client's weeks (Chromium, real daemon, real recording)", 
   }, 150_000);
 
   it('lists the client with their last visit and the trend of their weeks', async () => {
-    const p = watch(await browser.newPage({ viewport: WIDE }));
+    const p = await open();
     await p.goto(new URL('/clients', daemon.url).href);
-    const row = p.locator(`#clients tr[data-client="${clientId}"]`);
-    await row.waitFor();
-    expect(await row.locator('th').innerText()).toBe('R. T.');
-    expect(await row.locator('td.num').nth(0).innerText()).toBe('1');
-    expect(await row.locator('td.num').nth(1).innerText()).toBe(String(MORNINGS + 4));
+    const row = `#clients tr[data-client="${clientId}"]`;
+    await waitForSelector(p, row);
+    expect(await text(p, `${row} th`)).toBe('R. T.');
+    const nums = await textsOf(p, `${row} td.num`);
+    expect(nums[0]).toBe('1');
+    expect(nums[1]).toBe(String(MORNINGS + 4));
     // One session a moment ago: too early to say anything about the weeks.
-    await p.waitForSelector(`#clients tr[data-client="${clientId}"] td.trend[data-verdict="too-early"]`);
-    await p.screenshot({ path: screenshotPath('clients-dark.png') });
-    await row.locator('a').click();
-    await p.waitForURL(`**/clients/${clientId}`);
+    await waitForSelector(p, `${row} td.trend[data-verdict="too-early"]`, 'attached');
+    await p.screenshot(shot(engine, 'clients-dark.png'));
+    await p.click(`${row} a`);
+    await waitFor(p, (path) => location.pathname === path, `/clients/${clientId}`);
     await p.close();
   }, 30_000);
 
   it("shows the client's page: the pair before → after, the normal band and the session on the chart", async () => {
-    const p = watch(await browser.newPage({ viewport: WIDE }));
+    const p = await open();
     await p.goto(new URL(`/clients/${clientId}`, daemon.url).href);
-    await p.waitForSelector('#client:not([hidden])');
-    expect(await p.locator('#title').innerText()).toBe('R. T.');
+    await waitForSelector(p, '#client:not([hidden])');
+    expect(await text(p, '#title')).toBe('R. T.');
 
     // The chart: every morning, the band from the 14th morning on, one session with its pair.
-    await p.waitForSelector('#timeline[data-drawn-sessions="1"][data-drawn-pairs="1"]');
-    expect(Number(await p.locator('#timeline').getAttribute('data-drawn-days'))).toBe(MORNINGS);
-    expect(Number(await p.locator('#timeline').getAttribute('data-drawn-band-days'))).toBeGreaterThanOrEqual(
-      MORNINGS - 14 + 1,
-    );
+    await waitForSelector(p, '#timeline[data-drawn-sessions="1"][data-drawn-pairs="1"]', 'attached');
+    const drawn = (name: string) =>
+      p.evaluate((n) => Number(document.getElementById('timeline')?.getAttribute(n)), name);
+    expect(await drawn('data-drawn-days')).toBe(MORNINGS);
+    expect(await drawn('data-drawn-band-days')).toBeGreaterThanOrEqual(MORNINGS - 14 + 1);
 
     // The sessions table: the pair with the values recomputed here, and their change as a % of RMSSD.
-    const session = p.locator(`#sessions tr[data-session="${sessionId}"]`);
-    const pair = await session.locator('td.pair').innerText();
+    const session = `#sessions tr[data-session="${sessionId}"]`;
+    const pair = await text(p, `${session} td.pair`);
     const pct = Math.round((Math.exp(afterLn - beforeLn) - 1) * 100);
     expect(pair).toBe(
       `before ${beforeLn.toFixed(2)} → after ${afterLn.toFixed(2)} (${pct < 0 ? '−' : '+'}${Math.abs(pct)} %)`,
     );
-    expect(await session.locator('td').nth(0).innerText()).toBe('myofascial release');
-    expect(await session.locator('td.num').innerText()).toMatch(/^[+−]\d\.\d\d \([+−]\d+ %\)$/);
+    expect((await textsOf(p, `${session} td`))[0]).toBe('myofascial release');
+    expect(await text(p, `${session} td.num`)).toMatch(/^[+−]\d\.\d\d \([+−]\d+ %\)$/);
 
     // The usual range: mean ± ½ SD (n − 1) of the daily values, recomputed here.
     const mean = mornings.reduce((s, v) => s + v, 0) / mornings.length;
     const sd = Math.sqrt(mornings.reduce((s, v) => s + (v - mean) ** 2, 0) / (mornings.length - 1));
-    const rangeLine = await p.locator('#range-line').innerText();
+    const rangeLine = await text(p, '#range-line');
     expect(rangeLine).toContain(`lnRMSSD ${(mean - sd / 2).toFixed(2)} (`);
     expect(rangeLine).toContain(`to ${(mean + sd / 2).toFixed(2)} (`);
 
     // Techniques: one session is too few to rank.
-    expect(await p.locator('#techniques tr[data-technique="myofascial release"]').innerText()).toContain(
-      'too few sessions',
-    );
+    expect(await text(p, '#techniques tr[data-technique="myofascial release"]')).toContain('too few sessions');
     // Readings: each with its value, the short one with its reason.
-    expect(await p.locator('#readings tbody tr').count()).toBe(MORNINGS + 4);
-    expect(await p.locator('#readings tbody tr', { hasText: 'taken at the table' }).count()).toBe(2);
+    const readings = await textsOf(p, '#readings tbody tr');
+    expect(readings.length).toBe(MORNINGS + 4);
+    expect(readings.filter((r) => r.includes('taken at the table')).length).toBe(2);
     expect(tableAfterLn).toBeGreaterThan(0);
-    expect(await p.locator('#readings tr[data-kind="other"] td.no-value').innerText()).toMatch(/^too short: \d+ s/);
-    expect(await p.locator('#over-weeks').innerText()).toContain('Too early to tell');
+    expect(await text(p, '#readings tr[data-kind="other"] td.no-value')).toMatch(/^too short: \d+ s/);
+    expect(await text(p, '#over-weeks')).toContain('Too early to tell');
 
-    await p.screenshot({ path: screenshotPath('client-dark.png'), fullPage: true });
+    await p.screenshot(shot(engine, 'client-dark.png'), { fullPage: true });
     expect(await p.evaluate(contrastFailuresInPage)).toEqual([]);
     expect(await p.evaluate(unnamedControlsInPage)).toEqual([]);
     await p.click('#theme-toggle');
-    await p.waitForFunction(() => document.documentElement.dataset.theme === 'light');
-    await p.screenshot({ path: screenshotPath('client-light.png'), fullPage: true });
+    await waitFor(p, () => document.documentElement.dataset.theme === 'light');
+    await p.screenshot(shot(engine, 'client-light.png'), { fullPage: true });
     expect(await p.evaluate(contrastFailuresInPage)).toEqual([]);
     await p.click('#theme-toggle');
+    await waitFor(p, () => document.documentElement.dataset.theme === 'dark');
     await p.close();
   }, 60_000);
 
   it('uploads an RR file from the page as a reading', async () => {
-    const p = watch(await browser.newPage({ viewport: WIDE }));
+    const p = await open();
     await p.goto(new URL(`/clients/${clientId}`, daemon.url).href);
-    await p.waitForSelector('#client:not([hidden])');
-    await p.setInputFiles('#upload-file', {
-      name: 'evening.txt',
-      mimeType: 'text/plain',
-      buffer: Buffer.from(rr.slice(300, 400).join('\n')),
-    });
-    await p.selectOption('#upload-kind', 'night');
-    await p.fill('#upload-at', local(new Date(Date.now() - 2 * 86_400_000)));
+    await waitForSelector(p, '#client:not([hidden])');
+    const file = join(dir.path, 'evening.txt');
+    writeFileSync(file, rr.slice(300, 400).join('\n'));
+    await p.setInputFile('#upload-file', file);
+    await p.select('#upload-kind', 'night');
+    await setValueOf(p, '#upload-at', local(new Date(Date.now() - 2 * 86_400_000)));
     await p.click('#upload button[type="submit"]');
-    await expect.poll(() => p.locator('#upload-status').innerText()).toBe('evening.txt: 1 reading added.');
-    const night = p.locator('#readings tr[data-kind="night"]');
-    await night.waitFor();
-    expect(await night.locator('td.num').nth(0).innerText()).toBe(lnRmssd(rr.slice(300, 400)).toFixed(2));
+    await expect.poll(() => text(p, '#upload-status')).toBe('evening.txt: 1 reading added.');
+    await waitForSelector(p, '#readings tr[data-kind="night"]');
+    expect((await textsOf(p, '#readings tr[data-kind="night"] td.num'))[0]).toBe(
+      lnRmssd(rr.slice(300, 400)).toFixed(2),
+    );
     await p.close();
   }, 30_000);
 
   it('prints a progress report of the weeks in plain words', async () => {
-    const p = watch(await browser.newPage({ viewport: WIDE }));
+    const p = await open();
     await p.goto(new URL(`/clients/${clientId}/report`, daemon.url).href);
-    await p.waitForSelector('#report:not([hidden])');
-    expect(await p.locator('#title').innerText()).toBe('R. T. — progress report');
-    const summary = await p.locator('#summary').innerText();
+    await waitForSelector(p, '#report:not([hidden])');
+    expect(await text(p, '#title')).toBe('R. T. — progress report');
+    const summary = await text(p, '#summary');
     expect(summary).toContain('Over the weeks: too early to tell');
     expect(summary).toContain('1 session between');
     expect(summary).toContain(
       `The reading after the session was higher than the one before in ${afterLn > beforeLn ? 1 : 0} of 1 session with both.`,
     );
-    await p.waitForSelector('#timeline[data-drawn-sessions="1"][data-drawn-pairs="1"]');
-    await p.screenshot({ path: screenshotPath('client-report-dark.png'), fullPage: true });
-    await p.emulateMedia({ media: 'print' });
-    await p.waitForFunction(() => document.documentElement.dataset.theme === 'light');
-    expect(await p.locator('header.bar').isHidden()).toBe(true);
-    await p.screenshot({ path: screenshotPath('client-report-print.png'), fullPage: true });
-    const pdf = await p.pdf({ format: 'A4', printBackground: true });
-    const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
-    expect(pages).toBeGreaterThanOrEqual(1);
-    expect(pages).toBeLessThanOrEqual(2);
+    await waitForSelector(p, '#timeline[data-drawn-sessions="1"][data-drawn-pairs="1"]', 'attached');
+    await p.screenshot(shot(engine, 'client-report-dark.png'), { fullPage: true });
+    if (p.playwright) {
+      await p.playwright.emulateMedia({ media: 'print' });
+      await waitFor(p, () => document.documentElement.dataset.theme === 'light');
+      expect(await isVisible(p, 'header.bar')).toBe(false);
+      await p.screenshot(shot(engine, 'client-report-print.png'), { fullPage: true });
+      const pdf = await p.playwright.pdf({ format: 'A4', printBackground: true });
+      const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
+      expect(pages).toBeGreaterThanOrEqual(1);
+      expect(pages).toBeLessThanOrEqual(2);
+    }
     await p.close();
     expect(consoleErrors).toEqual([]);
   }, 30_000);

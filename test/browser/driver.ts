@@ -11,8 +11,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { type Browser as PlaywrightBrowser, type Page as PlaywrightPage, chromium } from 'playwright-core';
-import puppeteer, { type Browser as PuppeteerBrowser, type Page as PuppeteerPage, type KeyInput } from 'puppeteer-core';
+import { chromium, type Browser as PlaywrightBrowser, type Page as PlaywrightPage } from 'playwright-core';
+import puppeteer, { type KeyInput, type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
 import { Builder, By, Key, type WebDriver } from 'selenium-webdriver';
 import { CHROMIUM, CHROMIUM_ARGS, freePort } from './browser.js';
 
@@ -81,12 +81,20 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export function launch(engine: Engine): Promise<Browser> {
+export interface LaunchOptions {
+  /**
+   * Accept any certificate, as a person does who clicks through the browser's warning (WebKit only here: it is how
+   * `tableside --tls`'s self-signed certificate is tried on WebKit).
+   */
+  readonly acceptInsecureCerts?: boolean;
+}
+
+export function launch(engine: Engine, options: LaunchOptions = {}): Promise<Browser> {
   switch (engine) {
     case 'chromium':
       return launchPlaywrightChromium();
     case 'webkit':
-      return launchWebKit();
+      return launchWebKit(options);
     case 'firefox':
       return launchFirefox();
   }
@@ -124,7 +132,8 @@ export function waitForSelector(
     screen,
     ([sel, st]) => {
       const el = document.querySelector(sel);
-      const shown = !!el && (el as HTMLElement).getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+      const shown =
+        !!el && (el as HTMLElement).getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
       return st === 'attached' ? !!el : st === 'visible' ? shown : !shown;
     },
     [selector, state] as const,
@@ -280,7 +289,7 @@ const WEBDRIVER_KEYS: Record<string, string> = {
   ArrowRight: Key.ARROW_RIGHT,
 };
 
-/** Starts `command` and resolves once it has printed a line to fd 3 (Xvfb's -displayfd) or `ready()` holds. */
+/** Starts Xvfb on a display number it picks itself, and resolves with that display once Xvfb names it. */
 function startXvfb(): Promise<{ child: ChildProcess; display: string }> {
   const child = spawn(XVFB, ['-displayfd', '3', '-screen', '0', '1920x1200x24', '-nolisten', 'tcp'], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -340,7 +349,7 @@ function drainErrorsInPage(): string[] {
   return w.__testErrors ? w.__testErrors.splice(0) : [];
 }
 
-async function launchWebKit(): Promise<Browser> {
+async function launchWebKit(options: LaunchOptions): Promise<Browser> {
   const xvfb = await startXvfb();
   const port = await freePort();
   // WebKitGTK takes the page's language from the environment: under the C locale of a CI machine it would be "C",
@@ -357,6 +366,7 @@ async function launchWebKit(): Promise<Browser> {
       .usingServer(`http://127.0.0.1:${port}`)
       .withCapabilities({
         browserName: 'MiniBrowser',
+        acceptInsecureCerts: options.acceptInsecureCerts === true,
         'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
       })
       .build();

@@ -15,17 +15,10 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/daemon-process.js';
+import { type Daemon, freePort, parseColour, recordingWithPause, screenshotPath, startDaemonOn } from './browser.js';
 import {
-  type Daemon,
-  freePort,
-  parseColour,
-  recordingWithPause,
-  screenshotPath,
-  startDaemonOn,
-} from './browser.js';
-import {
-  type Browser,
   attributeOf,
+  type Browser,
   countOf,
   type Engine,
   installedEngines,
