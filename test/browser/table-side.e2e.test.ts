@@ -436,6 +436,15 @@ describe.each(installedEngines())('the table-side screen on %s (real daemon, rea
     15_000,
   );
 
+  it('says so when the browser cannot show the page fullscreen (as on an iPhone)', async () => {
+    // The engines here all can: the page is made to see a browser without the Fullscreen API.
+    await page.evaluate(() => {
+      Object.defineProperty(Document.prototype, 'fullscreenEnabled', { get: () => false, configurable: true });
+    });
+    await page.press('f');
+    await expect.poll(() => text(page, '#toast')).toContain('This browser cannot show the page fullscreen.');
+  });
+
   it('logged no console error on any page', async () => {
     await page.close();
     expect(consoleErrors).toEqual([]);
