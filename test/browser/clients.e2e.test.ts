@@ -156,11 +156,16 @@ describe.each(installedEngines())("a client's weeks on %s (real daemon, real rec
   }
 
   beforeAll(async () => {
-    [browser, daemon] = await Promise.all([
+    // Both kept as soon as each has started, so that afterAll ends the one that did if the other did not.
+    const [launched, started] = await Promise.allSettled([
       launch(engine),
       startDaemonOn(await freePort(), ['simulate', '--seed', '7', '--speed', SPEED, '--db', db]),
     ]);
-  }, 60_000);
+    if (launched.status === 'fulfilled') browser = launched.value;
+    if (started.status === 'fulfilled') daemon = started.value;
+    if (launched.status === 'rejected') throw launched.reason;
+    if (started.status === 'rejected') throw started.reason;
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();

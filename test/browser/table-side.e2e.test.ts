@@ -110,11 +110,16 @@ describe.each(installedEngines())('the table-side screen on %s (real daemon, rea
   beforeAll(async () => {
     longRecording = longRecordingIn(dir.path);
     port = await freePort();
-    [browser, daemon] = await Promise.all([
+    // Both kept as soon as each has started, so that afterAll ends the one that did if the other did not.
+    const [launched, started] = await Promise.allSettled([
       launch(engine),
       startDaemonOn(port, ['replay', longRecording, '--speed', SPEED, '--db', db]),
     ]);
-  }, 60_000);
+    if (launched.status === 'fulfilled') browser = launched.value;
+    if (started.status === 'fulfilled') daemon = started.value;
+    if (launched.status === 'rejected') throw launched.reason;
+    if (started.status === 'rejected') throw started.reason;
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
