@@ -329,10 +329,13 @@ const stop = (child: ChildProcess) =>
     child.kill('SIGTERM');
   });
 
-/** Wraps console.error and listens for uncaught errors, keeping them for the test to collect. */
-function errorHookInPage(): void {
+/**
+ * The console errors and uncaught errors of the page since the last call. The first call on a page (after a
+ * navigation, also one the page made by itself) wraps console.error and listens for uncaught errors.
+ */
+function errorsInPage(): string[] {
   const w = window as unknown as { __testErrors?: string[] };
-  if (w.__testErrors) return;
+  if (w.__testErrors) return w.__testErrors.splice(0);
   const errors: string[] = [];
   w.__testErrors = errors;
   const original = console.error.bind(console);
@@ -342,11 +345,7 @@ function errorHookInPage(): void {
   };
   window.addEventListener('error', (e) => errors.push(e.message));
   window.addEventListener('unhandledrejection', (e) => errors.push(String(e.reason)));
-}
-
-function drainErrorsInPage(): string[] {
-  const w = window as unknown as { __testErrors?: string[] };
-  return w.__testErrors ? w.__testErrors.splice(0) : [];
+  return [];
 }
 
 async function launchWebKit(options: LaunchOptions): Promise<Browser> {
@@ -401,11 +400,11 @@ async function launchWebKit(options: LaunchOptions): Promise<Browser> {
       };
       const collect = async () => {
         if (listeners.length === 0) return;
-        const errors = (await d.executeScript(`return (${drainErrorsInPage})()`)) as string[];
+        const errors = (await d.executeScript(`return (${errorsInPage})()`)) as string[];
         for (const e of errors) for (const l of listeners) l(e);
       };
       const afterLoad = async () => {
-        await d.executeScript(`(${errorHookInPage})()`);
+        await d.executeScript(`return (${errorsInPage})()`);
       };
       const screen: Screen = {
         engine: 'webkit',
@@ -426,8 +425,12 @@ async function launchWebKit(options: LaunchOptions): Promise<Browser> {
         },
         async evaluate(fn, arg) {
           await activate();
-          const result = await d.executeScript(`return (${fn})(arguments[0])`, arg);
-          await collect();
+          // One round trip: the result, and the errors the page logged meanwhile (`fn` returns no promise here).
+          const [result, errors] = (await d.executeScript(
+            `const result = (${fn})(arguments[0]); return [result === undefined ? null : result, (${errorsInPage})()];`,
+            arg,
+          )) as [unknown, string[]];
+          for (const e of errors) for (const l of listeners) l(e);
           return result as never;
         },
         async press(key) {
