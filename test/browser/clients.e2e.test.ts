@@ -209,6 +209,8 @@ describe.each(installedEngines())("a client's weeks on %s (real daemon, real rec
 
       const session = await api('POST', '/api/sessions', { clientId });
       sessionId = session.id as number;
+      // The screen sees the session begin (and, below, end): a reading taken after it is then an 'after' reading.
+      await waitForSelector(live, `body[data-session="${sessionId}"]`, 'attached', 20_000);
       // While the session records, a reading is refused, and says why.
       const refused = await fetch(new URL('/api/streams/client/reading', daemon.url), {
         method: 'POST',
@@ -223,6 +225,10 @@ describe.each(installedEngines())("a client's weeks on %s (real daemon, real rec
       await api('POST', `/api/sessions/${sessionId}/markers`, { kind: 'technique', value: 'myofascial release' });
       await beatsInto(sessionId, 'massage', 150);
       await api('POST', `/api/sessions/${sessionId}/end`, {});
+      await waitFor(live, () => document.getElementById('client')?.textContent === 'No session', undefined, {
+        timeoutMs: 20_000,
+        what: 'the screen to see the session end',
+      });
       // Taken on the screen right after the session: stored as 'after', but the protocol pairs an after reading from
       // 0.5 to 4 h after the end (src/tracking/timeline.ts), so the pair takes the uploaded one below.
       tableAfterLn = await readingOnScreen('after');

@@ -452,11 +452,12 @@ describe.each(installedEngines())('the table-side screen on %s (real daemon, rea
       });
       await p.goto(daemon.url);
       await waitForSelector(screen, 'body[data-conn="mismatch"]', 'attached');
-      expect(await text(screen, '#banner-text')).toMatch(
-        /^Protocol mismatch: this screen speaks tableside protocol 1, the daemon speaks 2\./,
-      );
-      expect(await text(screen, '#signal-text')).toBe('Protocol mismatch');
-      expect(await text(screen, '#banner-action')).toBe('Reload');
+      // The words follow the state on the next frame.
+      await expect
+        .poll(() => text(screen, '#banner-text'))
+        .toMatch(/^Protocol mismatch: this screen speaks tableside protocol 1, the daemon speaks 2\./);
+      await expect.poll(() => text(screen, '#signal-text')).toBe('Protocol mismatch');
+      await expect.poll(() => text(screen, '#banner-action')).toBe('Reload');
       await p.close();
     },
     15_000,
