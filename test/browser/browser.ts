@@ -80,7 +80,11 @@ export function startDaemonOn(port: number, args: string[], env: NodeJS.ProcessE
       child.kill(signal);
     });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${out}`)), 20_000);
+    // Seconds on an idle machine; far more while browsers start beside it on a machine busy with other work.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // not left running after the test that gave up on it
+      reject(new Error(`daemon did not start:\n${out}`));
+    }, 60_000);
     const check = () => {
       const m = /open (http:\/\/\S+)/.exec(out);
       if (!m) return;

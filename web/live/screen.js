@@ -35,6 +35,11 @@ export class ScreenControls {
   }
 
   toggleFullscreen() {
+    // An iPhone's Safari (and an iPad's before iPadOS 16.4) has no Fullscreen API for pages: say so, as for a refusal.
+    if (!document.fullscreenEnabled || typeof document.documentElement.requestFullscreen !== 'function') {
+      this.toast.show('This browser cannot show the page fullscreen.', 'error');
+      return;
+    }
     const run = document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
     run.catch((err) => this.toast.show(`Fullscreen is not available: ${err.message}`, 'error'));
   }
