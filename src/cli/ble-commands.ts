@@ -29,6 +29,9 @@ export interface StartOptions {
   readonly tlsCert?: string;
   readonly tlsKey?: string;
   readonly logFile?: string;
+  readonly mqtt?: string;
+  readonly mqttConfig?: string;
+  readonly table?: string;
 }
 
 /** Which strap to look for: the one asked for, else the one remembered, else any. */
@@ -122,6 +125,9 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     ...(opts.tls === undefined ? {} : { tls: opts.tls }),
     ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
     ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
+    ...(opts.mqtt === undefined ? {} : { mqtt: opts.mqtt }),
+    ...(opts.mqttConfig === undefined ? {} : { mqttConfig: opts.mqttConfig }),
+    ...(opts.table === undefined ? {} : { table: opts.table }),
     demo: false,
     autoSession: { clientLabel: '', therapistNote: 'live strap' },
     streams,

@@ -21,8 +21,16 @@ interface Viewer {
   helloBytes: number;
 }
 
+/**
+ * A listener to everything the hub publishes, beside the viewers (an outlet such as MQTT). It gets each message as
+ * broadcast, or null when a fresh hello went to every viewer (a session started or ended, a source changed: the
+ * stream's state changed as a whole). It runs in the publishing turn: it must only take note, never wait or throw.
+ */
+export type HubTap = (message: ServerMessage | null) => void;
+
 export class ViewerHub {
   private readonly viewers = new Set<Viewer>();
+  private readonly taps = new Set<HubTap>();
 
   constructor(private readonly hello: () => HelloMessage) {}
 
@@ -40,8 +48,15 @@ export class ViewerHub {
     this.sendHello(viewer);
   }
 
+  /** Adds a listener to what this hub publishes; returns its removal. */
+  tap(listener: HubTap): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
+
   /** Sends one message to every viewer that keeps up. */
   broadcast(message: ServerMessage): void {
+    for (const tap of this.taps) tap(message);
     if (this.viewers.size === 0) return;
     const text = JSON.stringify(message);
     for (const viewer of this.viewers) this.sendTo(viewer, text);
@@ -49,6 +64,7 @@ export class ViewerHub {
 
   /** Sends a fresh hello to everyone (a session started or ended). */
   rehello(): void {
+    for (const tap of this.taps) tap(null);
     for (const viewer of this.viewers) this.sendHello(viewer);
   }
 
