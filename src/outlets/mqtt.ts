@@ -25,6 +25,8 @@ export const TOPIC_ROOT = 'tableside/v1';
 export const TOPIC_VERSION = 1;
 /** At most one metrics message per stream per this many ms. */
 export const METRICS_INTERVAL_MS = 1000;
+/** Values are held back at most this long to keep to METRICS_INTERVAL_MS; later ones are skipped. */
+export const METRICS_HOLD_MS = 250;
 /** Metrics waiting for the broker beyond this many are dropped, the oldest first. */
 export const MAX_QUEUED_METRICS = 64;
 /** The outlet stops writing while the socket holds this many unsent bytes. */
@@ -266,20 +268,24 @@ export class MqttOutlet {
     this.dirty.add(topic);
   }
 
-  /** At most one per stream per METRICS_INTERVAL_MS: the first at once, then the latest at the end of each interval. */
+  /**
+   * At most one per stream per METRICS_INTERVAL_MS, the latest values each time, and never held back long: values
+   * go at the end of the turn that brought them (the metrics of one notification's beats come together: the last of
+   * them goes) when the last message went an interval ago; at the end of the interval when that is at most
+   * METRICS_HOLD_MS away; otherwise they are skipped (the next notification's values are due within a second). A
+   * strap notifies about once a second, never exactly: holding every early value to the end of the interval would
+   * make values ever staler, by up to a second.
+   */
   private metrics(stream: string, message: MetricsMessage): void {
     let t = this.throttles.get(stream);
     if (!t) {
       t = { lastMs: Number.NEGATIVE_INFINITY, pending: null, timer: null };
       this.throttles.set(stream, t);
     }
+    const wait = Math.max(0, t.lastMs + METRICS_INTERVAL_MS - Date.now());
+    if (wait > METRICS_HOLD_MS && t.timer === null) return;
     t.pending = message;
     if (t.timer) return;
-    const wait = t.lastMs + METRICS_INTERVAL_MS - Date.now();
-    if (wait <= 0) {
-      this.sendMetrics(stream, t);
-      return;
-    }
     const throttle = t;
     t.timer = setTimeout(() => {
       throttle.timer = null;
