@@ -172,7 +172,7 @@ describe('tableside --mqtt (real Mosquitto, real daemon process)', () => {
     expect(daemon.output()).toMatch(/lost the MQTT broker/);
   }, 60_000);
 
-  it('an unreachable broker at start is a warning: the table runs alone and connects once the broker is there', async () => {
+  it('an unreachable broker at start is a warning: the table runs alone, connects once the broker is there, says offline on stop', async () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
     const port = await freePort();
@@ -197,6 +197,11 @@ describe('tableside --mqtt (real Mosquitto, real daemon process)', () => {
     await waitFor(() => received.some((m) => json(m).online === true), 10_000, 'the table online');
     // Said once, not at every retry.
     expect(daemon.output().match(/MQTT broker cannot be reached/g)).toHaveLength(1);
+
+    // Stopped (Ctrl-C, SIGTERM): the table says offline itself before it goes.
+    daemon.child.kill('SIGTERM');
+    expect(await exited(daemon.child)).toBe(0);
+    await waitFor(() => received.some((m) => json(m).online === false), 5000, 'offline on stop');
   }, 40_000);
 
   it('a wrong password is a clear error and the table goes on recording; the right one from --mqtt-config connects', async () => {
