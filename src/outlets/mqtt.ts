@@ -154,7 +154,14 @@ export class MqttOutlet {
       ...(settings.key === undefined ? {} : { key: settings.key }),
     };
     this.refresh();
-    this.unobserve = daemon.observe((stream, message) => this.observed(stream, message));
+    this.unobserve = daemon.observe((stream, message) => {
+      // It runs in the daemon's publishing turn: whatever goes wrong here stays here.
+      try {
+        this.observed(stream, message);
+      } catch (err) {
+        this.log.error({ err, stream }, 'the MQTT outlet failed on a message; the table goes on');
+      }
+    });
     this.client = connect(settings.url, options);
     this.client.on('connect', () => this.connected());
     this.client.on('error', (err) => this.failed(err));
