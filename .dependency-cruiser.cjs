@@ -16,6 +16,7 @@ const MAY_IMPORT = {
   ble: ['hrv', 'domain'], // the noble source
   viewers: ['hrv', 'domain', 'session', 'store', 'tracking'], // the viewers' hub and the protocol
   daemon: ['hrv', 'domain', 'session', 'tracking', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers'], // the live core
+  outlets: ['hrv', 'domain', 'session', 'viewers', 'daemon'], // sinks beside the viewers: the MQTT outlet
   server: ['hrv', 'domain', 'session', 'tracking', 'store', 'io', 'ble', 'viewers', 'daemon', 'host'], // the HTTP side
   cli: [
     'hrv',
@@ -31,6 +32,7 @@ const MAY_IMPORT = {
     'daemon',
     'server',
     'host',
+    'outlets',
   ],
   testing: ['hrv', 'domain', 'io', 'ble'], // test doubles (the virtual H10): never imported by the product
 };
@@ -81,6 +83,13 @@ module.exports = {
       severity: 'error',
       from: { pathNot: '^src/hrv/fft\\.ts$' },
       to: { path: '^node_modules/fft\\.js/' },
+    },
+    {
+      name: 'mqtt-once',
+      comment: 'only src/outlets/mqtt.ts imports mqtt',
+      severity: 'error',
+      from: { pathNot: '^src/outlets/mqtt\\.ts$' },
+      to: { path: '^node_modules/mqtt/' },
     },
     {
       name: 'noble-once',

@@ -38,6 +38,9 @@ export interface StartOptions {
   readonly logFile?: string;
   /** the straps are connected by the table-side screen's browser (Web Bluetooth), not by this computer */
   readonly browserStrap?: boolean;
+  readonly mqtt?: string;
+  readonly mqttConfig?: string;
+  readonly table?: string;
 }
 
 /** Which strap to look for: the one asked for, else the one remembered, else any. */
@@ -141,6 +144,9 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     ...(opts.tls === undefined ? {} : { tls: opts.tls }),
     ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
     ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
+    ...(opts.mqtt === undefined ? {} : { mqtt: opts.mqtt }),
+    ...(opts.mqttConfig === undefined ? {} : { mqttConfig: opts.mqttConfig }),
+    ...(opts.table === undefined ? {} : { table: opts.table }),
     demo: false,
     autoSession: { clientLabel: '', therapistNote: 'live strap' },
     streams,

@@ -2,6 +2,7 @@
  * `tableside replay`, `tableside simulate` and `tableside start`: run the daemon — source → pipeline → store → viewers — and serve the
  * view. `main` is the only place that listens; the app is built by `buildApp`, which does not.
  */
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { Daemon, type StreamSpec } from '../daemon/daemon.js';
@@ -10,6 +11,8 @@ import type { HeartRateSource } from '../domain/source.js';
 import { createDaemonLog, type DaemonLog } from '../host/logger.js';
 import { stdout } from '../host/output.js';
 import { defaultDbPath } from '../host/paths.js';
+import { MqttOutlet } from '../outlets/mqtt.js';
+import { type MqttSettings, mqttSettings } from '../outlets/mqtt-settings.js';
 import { withoutToken } from '../server/access.js';
 import { buildApp } from '../server/app.js';
 import { StoreError } from '../store/errors.js';
@@ -33,6 +36,12 @@ export interface ServeOptions {
   tlsKey?: string;
   /** log to this file, rotated by size, instead of stdout */
   logFile?: string;
+  /** publish the table's live state to this MQTT broker (no credentials in it: see outlets/mqtt-settings.ts) */
+  mqtt?: string;
+  /** a JSON file with the broker's user name, password and TLS files */
+  mqttConfig?: string;
+  /** the table's name on the broker (default: the host name) */
+  table?: string;
 }
 
 /** How long a stopping daemon waits for its last lines to be read before it exits anyway. */
@@ -86,6 +95,16 @@ export async function serve(
   const { log } = daemonLog;
   // The token and the certificate first: a problem with either stops the start before anything is opened.
   const reach = await prepareReach(options);
+  const mqtt: MqttSettings | null =
+    options.mqtt === undefined
+      ? null
+      : mqttSettings({
+          url: options.mqtt,
+          ...(options.mqttConfig === undefined ? {} : { configFile: options.mqttConfig }),
+          ...(options.table === undefined ? {} : { table: options.table }),
+          env: process.env,
+          hostname: hostname(),
+        });
   const dbPath = options.db ?? defaultDbPath();
   const { store, unavailable } = openStore(dbPath, log);
   const daemon = new Daemon({
@@ -122,6 +141,8 @@ export async function serve(
     }
     throw err;
   }
+  // The broker is never waited for: the table runs alone until it answers.
+  const outlet = mqtt === null ? null : new MqttOutlet(mqtt, daemon, log.child({ module: 'mqtt' }));
   daemon.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -134,7 +155,14 @@ export async function serve(
   // The token goes to the terminal only, never to the log.
   const url = withoutToken(shown.url);
   log.info(
-    { url, db: dbPath, source: source.label, token: reach.token !== undefined, tls: reach.tls !== undefined },
+    {
+      url,
+      db: dbPath,
+      source: source.label,
+      token: reach.token !== undefined,
+      tls: reach.tls !== undefined,
+      ...(mqtt === null ? {} : { mqtt: mqtt.shown, table: mqtt.table }),
+    },
     'tableside is running',
   );
   stdout().write(shown.text);
@@ -154,6 +182,7 @@ export async function serve(
     stopping = true;
     log.info({ signal }, 'shutting down');
     daemon.stop();
+    await outlet?.close();
     await app.close();
     store.close();
     // The last lines get a moment to be read, never more: a reader that stalls does not hold up the stop.
@@ -165,7 +194,7 @@ export async function serve(
   process.on('SIGINT', onSigint);
   keepLastListener('SIGINT', onSigint);
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  return { app, daemon, store, url };
+  return { app, daemon, store, url, outlet };
 }
 
 /**

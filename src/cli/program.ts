@@ -324,6 +324,9 @@ function daemonCommand(program: Command, name: string): Command {
     serveOptions.tlsKey(),
     serveOptions.db(),
     serveOptions.logFile(),
+    serveOptions.mqtt(),
+    serveOptions.mqttConfig(),
+    serveOptions.table(),
   ]) {
     command.addOption(option);
   }
@@ -352,6 +355,18 @@ const serveOptions = {
   db: () => new Option('--db <file>', 'session database (default: tableside.db in your data directory)'),
   logFile: () =>
     new Option('--log-file <file>', 'write the log to this file, rotated by size, instead of stdout (PATH.1 … PATH.5)'),
+  mqtt: () =>
+    new Option(
+      '--mqtt <url>',
+      "publish this table's live state to an MQTT broker (mqtt:// or mqtts://; no password here: " +
+        'TABLESIDE_MQTT_PASSWORD or --mqtt-config)',
+    ),
+  mqttConfig: () =>
+    new Option(
+      '--mqtt-config <file>',
+      'JSON file with the broker\'s "username", "password" and TLS files ("ca", "cert", "key")',
+    ),
+  table: () => new Option('--table <name>', "this table's name on the broker (default: the host name)"),
 };
 
 export function packageVersion(): string {

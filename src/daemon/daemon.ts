@@ -26,6 +26,7 @@ import { BrowserStrapSource } from '../sources/browser-strap.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { MarkerKind, PhaseKind, StoredMarker, StoredPhase, StoredSession } from '../store/types.js';
 import type { ViewerHub } from '../viewers/hub.js';
+import type { ServerMessage } from '../viewers/protocol.js';
 import {
   type BaselineMessage,
   type ErrorMessage,
@@ -83,6 +84,8 @@ export class Daemon {
   private recording = true;
   /** the session being recorded: a marker's id in each stream's session, by any of them */
   private markerTwins = new Map<string, readonly MarkerTwin[]>();
+  /** listeners to what every stream publishes (outlets), each with its removal per stream */
+  private readonly observers = new Map<DaemonObserver, Map<Stream, () => void>>();
 
   constructor(private readonly deps: DaemonDeps) {
     this.rolling = { ...ROLLING_DEFAULTS, ...deps.rolling };
@@ -107,6 +110,28 @@ export class Daemon {
   /** The client stream's viewers. */
   get hub(): ViewerHub {
     return this.client.hub;
+  }
+
+  /**
+   * Listens to what every stream publishes to its viewers — the streams of now and those added later — after it is
+   * committed (persist-then-publish). A sink: the listener takes note and never acts on the daemon. `null`: the
+   * stream's state changed as a whole (a session started or ended, a source changed or a stream was removed).
+   */
+  observe(listener: DaemonObserver): () => void {
+    const untaps = new Map<Stream, () => void>();
+    this.observers.set(listener, untaps);
+    for (const stream of this.streamsById.values()) this.tapStream(stream, listener, untaps);
+    return () => {
+      for (const untap of untaps.values()) untap();
+      this.observers.delete(listener);
+    };
+  }
+
+  private tapStream(stream: Stream, listener: DaemonObserver, untaps: Map<Stream, () => void>): void {
+    untaps.set(
+      stream,
+      stream.hub.tap((message) => listener(stream.id, message)),
+    );
   }
 
   /** A stream's viewers, or undefined for an unknown stream. */
@@ -372,6 +397,10 @@ export class Daemon {
     this.endSession();
     stream.stopSource();
     this.streamsById.delete(streamId);
+    for (const untaps of this.observers.values()) {
+      untaps.get(stream)?.();
+      untaps.delete(stream);
+    }
     stream.hub.closeAll(1001, 'this strap was removed from tableside');
     this.deps.log.info({ stream: streamId }, 'stream removed');
     for (const s of this.streamsById.values()) s.hub.rehello();
@@ -427,6 +456,7 @@ export class Daemon {
     if (this.streamsById.has(id)) throw new DaemonError('DAEMON_BAD_STREAM', `stream ${id} is given twice`);
     const stream = new Stream(id, source, this.host);
     this.streamsById.set(id, stream);
+    for (const [listener, untaps] of this.observers) this.tapStream(stream, listener, untaps);
     return stream;
   }
 
@@ -472,6 +502,9 @@ export class Daemon {
     }
   }
 }
+
+/** A listener to every stream's published messages (Daemon.observe). */
+export type DaemonObserver = (streamId: string, message: ServerMessage | null) => void;
 
 interface MarkerTwin {
   readonly stream: Stream;

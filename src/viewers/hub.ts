@@ -129,8 +129,16 @@ function rawSocket(socket: WebSocket): Corkable | undefined {
 
 const isData = (m: ServerMessage) => m.type === 'beat' || m.type === 'metrics';
 
+/**
+ * A listener to everything the hub publishes, beside the viewers (an outlet such as MQTT). It gets each message as
+ * broadcast, or null when a fresh hello went to every viewer (a session started or ended, a source changed: the
+ * stream's state changed as a whole). It runs in the publishing turn: it must only take note, never wait or throw.
+ */
+export type HubTap = (message: ServerMessage | null) => void;
+
 export class ViewerHub {
   private readonly viewers = new Set<Viewer>();
+  private readonly taps = new Set<HubTap>();
   private readonly jobs = new Map<Viewer, () => Step>();
 
   constructor(
@@ -152,6 +160,12 @@ export class ViewerHub {
     this.sendHello(viewer);
   }
 
+  /** Adds a listener to what this hub publishes; returns its removal. */
+  tap(listener: HubTap): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
+
   /** Sends one message to every viewer that keeps up. */
   broadcast(message: ServerMessage): void {
     this.broadcastAll([message]);
@@ -159,6 +173,7 @@ export class ViewerHub {
 
   /** Sends messages, in order, to every viewer that keeps up: one commit's worth, written to each socket at once. */
   broadcastAll(messages: readonly ServerMessage[]): void {
+    for (const tap of this.taps) for (const message of messages) tap(message);
     if (this.viewers.size === 0 || messages.length === 0) return;
     const texts = messages.map((m) => JSON.stringify(m));
     for (const viewer of this.viewers) this.deliver(viewer, texts, messages);
@@ -166,6 +181,7 @@ export class ViewerHub {
 
   /** Sends a fresh hello to everyone (a session started or ended). */
   rehello(): void {
+    for (const tap of this.taps) tap(null);
     for (const viewer of this.viewers) this.sendHello(viewer);
   }
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints speed and memory figures. Run from the project root (the script builds dist/ first).
  * `npm run bench -- soak load` runs only the parts named (engine, daemon, clients, ble, browser-strap, browser, soak,
- * load, logpipe).
+ * load, logpipe, mqtt).
  */
 import { bleBenchmarks } from './ble.js';
 import { browserBenchmarks } from './browser.js';
@@ -11,10 +11,22 @@ import { daemonBenchmarks } from './daemon.js';
 import { engineBenchmarks } from './engine.js';
 import { LOAD_SECONDS, LOAD_STRAPS, LOAD_VIEWERS_PER_STRAP, loadBenchmarks } from './load.js';
 import { logPipeBenchmarks } from './logpipe.js';
+import { MQTT_SECONDS, MQTT_TABLES, mqttBenchmarks } from './mqtt.js';
 import { printFigures } from './report.js';
 import { SOAK_HOURS, SOAK_SPEED, soakBenchmarks } from './soak.js';
 
-const PARTS = ['engine', 'daemon', 'clients', 'ble', 'browser-strap', 'browser', 'soak', 'load', 'logpipe'] as const;
+const PARTS = [
+  'engine',
+  'daemon',
+  'clients',
+  'ble',
+  'browser-strap',
+  'browser',
+  'soak',
+  'load',
+  'logpipe',
+  'mqtt',
+] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((p) => !(PARTS as readonly string[]).includes(p));
 if (unknown.length > 0) {
@@ -54,5 +66,11 @@ if (run('logpipe')) {
   printFigures(
     'Log pipe: replay at 10× for 30 s, stdout on a pipe nobody reads, /api/health every 50 ms (each logging ~8 KB)',
     await logPipeBenchmarks(),
+  );
+}
+if (run('mqtt')) {
+  printFigures(
+    `MQTT: ${MQTT_TABLES} simulated tables (real time) through Mosquitto, one subscriber, ${MQTT_SECONDS} s`,
+    await mqttBenchmarks(),
   );
 }
