@@ -103,6 +103,9 @@ export function launch(engine: Engine, options: LaunchOptions = {}): Promise<Bro
 // ---------------------------------------------------------------------------------------------------------------
 // Conditions, the same on every engine
 
+/** How each engine's driver says the page it was asked went away under the question. */
+const NAVIGATED = /context was destroyed|navigated|detached|document unloaded|no such execution context/i;
+
 /** Polls `fn` in the page until it returns something truthy; fails with `what` after `timeoutMs`. */
 export async function waitFor<A>(
   screen: Screen,
@@ -113,7 +116,12 @@ export async function waitFor<A>(
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await screen.evaluate(fn, arg)) return;
+    try {
+      if (await screen.evaluate(fn, arg)) return;
+    } catch (error) {
+      // The page navigated while it was asked (a form that moves to another page): ask the new page next time.
+      if (!NAVIGATED.test(String(error)) || Date.now() > deadline) throw error;
+    }
     if (Date.now() > deadline) {
       throw new Error(`${screen.engine}: timed out after ${timeoutMs} ms waiting for ${options.what ?? String(fn)}`);
     }
