@@ -338,6 +338,10 @@ describe.each(installedEngines())("a client's weeks on %s (real daemon, real rec
       expect(rangeLine).toContain(`lnRMSSD ${low.toFixed(2)} (`);
       expect(rangeLine).toContain(`to ${high.toFixed(2)} (`);
 
+      // One client on record: nothing to merge into, and no merge offered.
+      expect(await isVisible(p, '#merge')).toBe(false);
+      expect(await isVisible(p, '#merge-ask')).toBe(false);
+
       // Techniques: one session is too few to rank.
       expect(await text(p, '#techniques tr[data-technique="myofascial release"]')).toContain('too few sessions');
       // Readings: each with its value, the short one with its reason.
@@ -437,6 +441,7 @@ describe.each(installedEngines())("a client's weeks on %s (real daemon, real rec
       );
 
       // Merge asks first: the plan, then nothing moves on Cancel.
+      expect(await isVisible(p, '#merge-ask')).toBe(false);
       await p.select('#merge-into', String(clientId));
       await p.click('#merge button[type="submit"]');
       await waitForSelector(p, '#merge-ask:not([hidden])');
@@ -445,6 +450,7 @@ describe.each(installedEngines())("a client's weeks on %s (real daemon, real rec
       );
       await p.click('#merge-cancel');
       await expect.poll(() => text(p, '#record-status')).toBe('Nothing was merged.');
+      expect(await isVisible(p, '#merge-ask')).toBe(false);
       const before = (await api('GET', `/api/clients/${clientId}`)) as { readings: unknown[] };
       expect(((await api('GET', '/api/clients')) as { clients: unknown[] }).clients).toHaveLength(2);
 
