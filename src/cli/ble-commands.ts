@@ -138,15 +138,7 @@ export async function startCommand(opts: StartOptions): Promise<void> {
         ];
 
   const serveOptions: ServeOptions = {
-    port: opts.port,
-    host: opts.host,
-    ...(opts.db === undefined ? {} : { db: opts.db }),
-    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
-    ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
-    ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
-    ...(opts.mqtt === undefined ? {} : { mqtt: opts.mqtt }),
-    ...(opts.mqttConfig === undefined ? {} : { mqttConfig: opts.mqttConfig }),
-    ...(opts.table === undefined ? {} : { table: opts.table }),
+    ...listenOptions(opts),
     demo: false,
     autoSession: { clientLabel: '', therapistNote: 'live strap' },
     streams,
@@ -165,6 +157,23 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   }
 }
 
+/** Where and how `tableside start` serves and publishes, whichever radio it uses. */
+function listenOptions(
+  opts: StartOptions,
+): Pick<ServeOptions, 'port' | 'host' | 'db' | 'tls' | 'tlsCert' | 'tlsKey' | 'mqtt' | 'mqttConfig' | 'table'> {
+  return {
+    port: opts.port,
+    host: opts.host,
+    ...(opts.db === undefined ? {} : { db: opts.db }),
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
+    ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
+    ...(opts.mqtt === undefined ? {} : { mqtt: opts.mqtt }),
+    ...(opts.mqttConfig === undefined ? {} : { mqttConfig: opts.mqttConfig }),
+    ...(opts.table === undefined ? {} : { table: opts.table }),
+  };
+}
+
 /**
  * `tableside start` where this computer is not the radio: each stream's strap is connected by a browser page (Web
  * Bluetooth), which forwards its notifications over its socket. Nothing here loads noble.
@@ -178,12 +187,7 @@ async function startOnBrowserStraps(
   const browserLog = (stream: string) => log.child({ module: 'browser-strap', stream });
   const therapist = opts.therapist !== undefined && opts.therapist !== false;
   const serveOptions: ServeOptions = {
-    port: opts.port,
-    host: opts.host,
-    ...(opts.db === undefined ? {} : { db: opts.db }),
-    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
-    ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
-    ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
+    ...listenOptions(opts),
     demo: false,
     autoSession: { clientLabel: '', therapistNote: 'live strap' },
     streams: therapist
