@@ -12,7 +12,8 @@ import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI, exited, tempDir } from '../helpers/daemon-process.js';
-import { freePort, osPipe } from '../helpers/os-pipe.js';
+import { freePort } from '../helpers/free-port.js';
+import { osPipe } from '../helpers/os-pipe.js';
 import type { Figure } from './report.js';
 import { loadAverage } from './served.js';
 

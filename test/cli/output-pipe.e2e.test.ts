@@ -23,7 +23,8 @@ import { LINES_DROPPED_MESSAGE } from '../../src/host/logger.js';
 import { LIVE_WAITING_MAX_BYTES } from '../../src/host/output.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { CLI, exited, openViewer, runCli, tempDir, waitFor } from '../helpers/daemon-process.js';
-import { freePort, type OsPipe, osPipe } from '../helpers/os-pipe.js';
+import { freePort } from '../helpers/free-port.js';
+import { type OsPipe, osPipe } from '../helpers/os-pipe.js';
 import { reportReliability } from '../helpers/reliability.js';
 
 const RECORDING = 'recordings/bartels_rest_rri.txt';

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RollingEngine } from '../../src/hrv/rolling.js';
 import { readRrFile } from '../../src/io/rr-file.js';
 import { exited, runCli, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
-import { type Broker, freePort, type Received, startBroker, subscribe } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/free-port.js';
+import { type Broker, type Received, startBroker, subscribe } from '../helpers/mosquitto.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
