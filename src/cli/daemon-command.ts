@@ -15,6 +15,7 @@ import { MqttOutlet } from '../outlets/mqtt.js';
 import { type MqttSettings, mqttSettings } from '../outlets/mqtt-settings.js';
 import { withoutToken } from '../server/access.js';
 import { buildApp } from '../server/app.js';
+import { claimDatabase } from '../store/daemon-lock.js';
 import { StoreError } from '../store/errors.js';
 import { SessionStore } from '../store/session-store.js';
 import { prepareReach, startMessage } from './pairing.js';
@@ -106,6 +107,12 @@ export async function serve(
           hostname: hostname(),
         });
   const dbPath = options.db ?? defaultDbPath();
+  // Before the store opens: a second daemon must not mark the first one's recording session interrupted.
+  const claim = await claimDatabase(dbPath).catch((err: unknown) => {
+    // A folder that cannot be written is the store's to report (it runs the live view without recording).
+    if (err instanceof StoreError && err.code !== 'STORE_IN_USE') return { path: '', release: () => undefined };
+    throw err;
+  });
   const { store, unavailable } = openStore(dbPath, log);
   const daemon = new Daemon({
     store,
@@ -135,6 +142,7 @@ export async function serve(
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
     store.close();
+    claim.release();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       throw new Error(`port ${options.port} on ${options.host} is already in use: pass --port with another number`);
@@ -165,13 +173,6 @@ export async function serve(
     },
     'tableside is running',
   );
-  stdout().write(shown.text);
-  stdout().whenClosed((reason) =>
-    log.warn(
-      { reason },
-      'stdout was closed: tableside goes on running, recording and serving, and writes nothing there',
-    ),
-  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -185,6 +186,7 @@ export async function serve(
     await outlet?.close();
     await app.close();
     store.close();
+    claim.release();
     // The last lines get a moment to be read, never more: a reader that stalls does not hold up the stop.
     await Promise.all([daemonLog.flush(STOP_FLUSH_MS), stdout().flush(STOP_FLUSH_MS)]);
     // Exit explicitly: the Bluetooth library keeps a timer running for ever (ble.md §3.4).
@@ -194,6 +196,15 @@ export async function serve(
   process.on('SIGINT', onSigint);
   keepLastListener('SIGINT', onSigint);
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // The address last, once Ctrl-C and SIGTERM are handled: whoever reads it may stop the daemon at once (a script,
+  // a service manager), and a signal before its handler would end the process without closing the session.
+  stdout().write(shown.text);
+  stdout().whenClosed((reason) =>
+    log.warn(
+      { reason },
+      'stdout was closed: tableside goes on running, recording and serving, and writes nothing there',
+    ),
+  );
   return { app, daemon, store, url, outlet };
 }
 

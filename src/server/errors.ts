@@ -107,6 +107,7 @@ const STORE_WORDS: Record<StoreErrorCode, string> = {
   STORE_ENDED: 'the session has ended',
   STORE_NAME_TAKEN: 'a client of that name exists already (merge the two clients instead)',
   STORE_CLOSED: 'the session store is closed',
+  STORE_IN_USE: 'another tableside daemon runs on the session store',
   STORE_FAILED: 'the session store failed',
 };
 

@@ -27,6 +27,8 @@ export type StoreErrorCode =
   | 'STORE_ENDED'
   /** the store is not open (never opened, or closed) */
   | 'STORE_CLOSED'
+  /** another daemon runs on this database (src/store/daemon-lock.ts) */
+  | 'STORE_IN_USE'
   /** anything else SQLite or the file system reported */
   | 'STORE_FAILED';
 
