@@ -12,7 +12,6 @@ import {
   deleteReading,
   mergeClients,
   readingsOfClient,
-  setMainTechnique,
   updateClient,
 } from '../../src/store/clients.js';
 import {
