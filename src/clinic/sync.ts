@@ -159,7 +159,10 @@ export class ClinicSync {
       });
     }
     await this.connect();
-    this.loop = this.run();
+    this.loop = this.run().catch((err: unknown) => {
+      // the store failed under the sender (closed at shutdown, a disk fault): recording has its own handling
+      if (!this.closed) this.log.error({ err }, 'the clinic sender stopped: the outbox is kept for the next start');
+    });
     return this.said === null ? 'failing' : this.said;
   }
 
@@ -181,11 +184,20 @@ export class ClinicSync {
     return this.said;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops sending. An item in flight is given `waitMs` to finish (default: as long as it takes); one cut short stays
+   * in the outbox and is sent again at the next start (idempotent).
+   */
+  async close(waitMs?: number): Promise<void> {
+    // What is queued (the session that just ended) gets the same time to reach a database that answers.
+    const timeout = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+    if (waitMs !== undefined && this.said === 'connected') await Promise.race([this.idle(), timeout(waitMs)]);
     this.closed = true;
     this.notify();
-    await this.loop;
-    if (this.ownDb) await this.db?.close();
+    const loop = (this.loop ?? Promise.resolve()).catch(() => undefined);
+    if (waitMs === undefined) await loop;
+    else await Promise.race([loop, timeout(waitMs)]);
+    if (this.ownDb) await this.db?.close().catch(() => undefined);
   }
 
   private async connect(): Promise<boolean> {
