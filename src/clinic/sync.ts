@@ -154,6 +154,7 @@ export class ClinicSync {
     if (queued > 0) this.log.info({ items: queued }, 'the clinic outbox is on: everything on record is queued once');
     if (!this.db) {
       this.db = await openClinicDb(this.settings, {
+        max: 3,
         onIdleError: () => {
           // an idle connection cut by a server restart: the next query opens another
         },
@@ -183,6 +184,11 @@ export class ClinicSync {
 
   get state(): 'connected' | 'unreachable' | 'refused' | 'failing' | null {
     return this.said;
+  }
+
+  /** the pool (shared with the table's lookups); undefined before start */
+  get database(): ClinicDb | undefined {
+    return this.db;
   }
 
   /**
