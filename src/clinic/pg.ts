@@ -84,6 +84,12 @@ export async function openClinicDb(settings: ClinicDbSettings, options: OpenOpti
         throw clinicDbError(err, settings.shown);
       }
       let broken: unknown;
+      // A checked-out connection that the server cuts emits 'error' on the client, not only on its query: without
+      // a listener that would end the process. The query in flight fails on its own and says why.
+      const onError = (err: Error) => {
+        broken = clinicDbError(err, settings.shown);
+      };
+      client.on('error', onError);
       try {
         await run(client, 'BEGIN');
         const value = await fn({ query: (sql, params) => run(client, sql, params) });
@@ -95,6 +101,7 @@ export async function openClinicDb(settings: ClinicDbSettings, options: OpenOpti
         throw err;
       } finally {
         // A connection that failed mid-transaction is not given back to the pool to be reused.
+        client.off('error', onError);
         client.release(broken instanceof ClinicDbError && broken.failure === 'unreachable' ? true : undefined);
       }
     },

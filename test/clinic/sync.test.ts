@@ -242,4 +242,63 @@ describe('the clinic sender', () => {
     expect(sums.t).toBe(local[local.length - 1].tS);
     expect(await count(db, 'markers WHERE session_uid = $1', [uid])).toBe(2);
   });
+  it("sends a companion stream (the therapist's) with its session, whichever ends first", async () => {
+    const database = await freshDatabase();
+    const { store, clock } = openStore(folder(), 'room-6');
+    cleanups.push(() => store.close());
+    const fay = createClient(store, 'Fay', '');
+    const { sync } = await sender(store, database, 'room-6');
+    const main = recordSession(store, clock, fay.id, { end: false });
+    const companion = store.createSession({
+      clientLabel: '',
+      therapistNote: '',
+      sourceKind: 'simulated',
+      sourceLabel: 'therapist strap',
+      params: {},
+      stream: 'therapist',
+      groupId: main,
+    });
+    store.endSession(companion.id);
+    await sync.idle(); // the companion reaches the clinic before its session
+    store.endSession(main);
+    await sync.idle();
+    const db = await reader(database);
+    const uid = storeUid(store);
+    const rows = await db.query<{ uid: string; group_uid: string | null; client_uid: string | null; stream: string }>(
+      'SELECT uid, group_uid, client_uid, stream FROM sessions ORDER BY uid',
+    );
+    expect(rows).toEqual([
+      { uid: `${uid}:${main}`, group_uid: null, client_uid: clientUidOf(store, fay.id), stream: 'client' },
+      { uid: `${uid}:${companion.id}`, group_uid: `${uid}:${main}`, client_uid: null, stream: 'therapist' },
+    ]);
+  });
+  it('stopped while it sends (beats, many sessions): afterwards every session and beat is there exactly once', async () => {
+    const database = await freshDatabase();
+    const { store, clock } = openStore(folder(), 'room-7');
+    cleanups.push(() => store.close());
+    const gia = createClient(store, 'Gia', '');
+    const ids = Array.from({ length: 12 }, () => recordSession(store, clock, gia.id, { minutes: 20 }));
+    const { sync } = await sender(store, database, 'room-7', { beats: true });
+    await waitFor(() => sync.sent >= 3, 20_000, 'a few sessions sent');
+    await cluster.stop();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(outboxSize(store)).toBeGreaterThan(0);
+    } finally {
+      await cluster.start();
+    }
+    await sync.idle();
+    const db = await reader(database);
+    const uid = storeUid(store);
+    const rows = await db.query<{ uid: string; n: number; beat_count: number }>(
+      `SELECT s.uid, s.beat_count, (SELECT count(*)::int FROM beats b WHERE b.session_uid = s.uid) AS n
+        FROM sessions s ORDER BY s.started_at`,
+    );
+    expect(rows.map((r) => r.uid)).toEqual(ids.map((id) => `${uid}:${id}`));
+    for (const [i, r] of rows.entries()) {
+      const local = store.getBeats(ids[i]).length;
+      expect(r.n).toBe(local);
+      expect(r.beat_count).toBe(local);
+    }
+  }, 60_000);
 });
