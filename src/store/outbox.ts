@@ -217,6 +217,7 @@ export function adoptClinicClient(
         clinic.uid,
         localUid,
       );
+      db.prepare(`UPDATE outbox SET arg = ? WHERE arg = ? AND what = 'client-merge'`).run(clinic.uid, localUid);
     }
     return { found: true, renamed: !clash };
   });
