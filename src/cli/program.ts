@@ -198,6 +198,14 @@ export function buildCli(): Command {
     .option('--delete', 'delete the client with every session and reading on the record (asks first)')
     .option('--yes', 'do not ask (needed when stdin is not a terminal)')
     .addOption(serveOptions.db())
+    .addOption(
+      new Option(
+        '--clinic-db <url>',
+        "read the record from the clinic's PostgreSQL: every room's sessions (credentials as for start)",
+      ),
+    )
+    .addOption(serveOptions.clinicDbConfig())
+    .addOption(serveOptions.table())
     .action(async (name: string, opts) => (await import('./clients.js')).clientCommand(name, opts));
 
   program

@@ -4,7 +4,7 @@
  * sessions and says why; a client made at a table by a name the clinic knows takes the clinic's note at once.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exited, type RunningDaemon, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
+import { exited, type RunningDaemon, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres.js';
 
 let cluster: PgCluster;
@@ -107,11 +107,29 @@ describe("a client's record on a table with --clinic-db (two real daemons, real 
       ['room-2', false],
     ]);
 
+    // the same from the terminal: `tableside client NAME --clinic-db URL`
+    const cli = (extra: string[] = []) =>
+      runCliResult(
+        ['client', 'Anna K', '--db', `${dir.path}/room-2.db`, '--clinic-db', cluster.url('lookup'), ...extra],
+        { env: cluster.env },
+      );
+    const json = await cli(['--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const printed = JSON.parse(json.stdout) as { clinic: string; sessions: Session[] };
+    expect(printed.clinic).toBe('all-rooms');
+    expect(printed.sessions.map((s) => s.table)).toEqual(['room-1', 'room-2']);
+    const text = await cli();
+    expect(text.stdout).toMatch(/^ {2}room-1 {2}/m);
+    expect(text.stdout).toMatch(new RegExp(`^  session ${s2.id} .*\\(room-2\\)$`, 'm'));
+
     await cluster.stop();
     try {
       const alone = await api(room2.url, 'GET', `/api/clients/${anna2.id}`);
       expect(alone.clinic).toBe('unreachable');
       expect((alone.sessions as Session[]).map((s) => s.id)).toEqual([s2.id]);
+      const offline = await cli();
+      expect(offline.code, offline.stderr).toBe(0);
+      expect(offline.stdout).toContain("this table's sessions only: the clinic database is unreachable");
     } finally {
       await cluster.start();
     }
