@@ -19,7 +19,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './mosquitto.js';
@@ -157,4 +157,3 @@ export function clusterSettings(cluster: PgCluster, database: string, table = 'r
   };
 }
 
-export const currentUser = () => userInfo().username;
