@@ -136,5 +136,21 @@ describe('tableside --clinic-db (real PostgreSQL, real daemon process)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/holds a password.*TABLESIDE_CLINIC_DB_PASSWORD/);
     expect(result.stdout + result.stderr).not.toContain('s3cret-word');
+    // `start --browser-strap` (no Bluetooth on this computer) reads the same options
+    const browserStrap = await runCliResult(
+      [
+        'start',
+        '--browser-strap',
+        '--port',
+        '0',
+        '--db',
+        `${dir.path}/b.db`,
+        '--clinic-db',
+        'postgres://u:s3cret-word@h/c',
+      ],
+      { env: { XDG_CONFIG_HOME: dir.path, XDG_DATA_HOME: dir.path } },
+    );
+    expect(browserStrap.code).toBe(1);
+    expect(browserStrap.stderr).toMatch(/--clinic-db: the URL holds a password/);
   });
 });
