@@ -156,4 +156,3 @@ export function clusterSettings(cluster: PgCluster, database: string, table = 'r
     beats: false,
   };
 }
-
