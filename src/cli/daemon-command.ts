@@ -146,10 +146,12 @@ export async function serve(
   let clinic: ClinicSync | null = null;
   let lookup: ClinicLookup | null = null;
   if (clinicDb !== null && unavailable === null) {
-    const [{ ClinicSync }, { clinicLookup }] = await Promise.all([
+    const [{ ClinicSync }, { clinicLookup }, { loadClinicDriver }] = await Promise.all([
       import('../clinic/sync.js'),
       import('../clinic/lookup.js'),
+      import('../clinic/pg.js'),
     ]);
+    await loadClinicDriver();
     const sync = new ClinicSync({ store, settings: clinicDb, log: log.child({ module: 'clinic' }) });
     clinic = sync;
     lookup = clinicLookup(store, () => sync.database, { reachable: () => sync.state === 'connected' });

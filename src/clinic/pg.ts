@@ -45,6 +45,14 @@ export interface OpenOptions {
   readonly onIdleError?: (err: ClinicDbError) => void;
 }
 
+/**
+ * Loads the driver (its modules take a tenth of a second or more to load, all at once): the daemon does it before it
+ * starts recording, so that the sender's first connection does not hold up the first beats.
+ */
+export async function loadClinicDriver(): Promise<void> {
+  await import('pg');
+}
+
 /** Opens a pool (no connection yet: the first query connects). */
 export async function openClinicDb(settings: ClinicDbSettings, options: OpenOptions = {}): Promise<ClinicDb> {
   const pg = (await import('pg')).default;
