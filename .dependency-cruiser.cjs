@@ -17,7 +17,9 @@ const MAY_IMPORT = {
   viewers: ['hrv', 'domain', 'session', 'store', 'tracking'], // the viewers' hub and the protocol
   daemon: ['hrv', 'domain', 'session', 'tracking', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers'], // the live core
   outlets: ['hrv', 'domain', 'session', 'viewers', 'daemon'], // sinks beside the viewers: the MQTT outlet
-  server: ['hrv', 'domain', 'session', 'tracking', 'store', 'io', 'ble', 'viewers', 'daemon', 'host'], // the HTTP side
+  // the clinic's records in PostgreSQL: the outbox's sender, the reader of a client's record across rooms
+  clinic: ['hrv', 'domain', 'session', 'tracking', 'io', 'store', 'host', 'outlets'],
+  server: ['hrv', 'domain', 'session', 'tracking', 'store', 'io', 'ble', 'viewers', 'daemon', 'host', 'clinic'], // the HTTP side
   cli: [
     'hrv',
     'domain',
@@ -33,6 +35,7 @@ const MAY_IMPORT = {
     'server',
     'host',
     'outlets',
+    'clinic',
   ],
   testing: ['hrv', 'domain', 'io', 'ble'], // test doubles (the virtual H10): never imported by the product
 };
@@ -90,6 +93,20 @@ module.exports = {
       severity: 'error',
       from: { pathNot: '^src/outlets/mqtt\\.ts$' },
       to: { path: '^node_modules/mqtt/' },
+    },
+    {
+      name: 'pg-once',
+      comment: 'only src/clinic/pg.ts loads pg (lazily: a table without --clinic-db never loads it)',
+      severity: 'error',
+      from: { pathNot: '^src/clinic/pg\\.ts$' },
+      to: { path: '^node_modules/(@types/pg|pg|pg-[a-z-]+)/' },
+    },
+    {
+      name: 'clinic-outlets-settings-only',
+      comment: 'src/clinic/ shares the table name of the MQTT settings, nothing else of the outlets',
+      severity: 'error',
+      from: { path: '^src/clinic/' },
+      to: { path: '^src/outlets/', pathNot: '^src/outlets/mqtt-settings\\.ts$' },
     },
     {
       name: 'noble-once',

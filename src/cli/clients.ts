@@ -3,6 +3,7 @@
  * and the record renamed, exported, deleted or merged into another — what the REST API offers, from the terminal.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ReadingKind } from '../domain/kinds.js';
 import { defaultDbPath } from '../host/paths.js';
@@ -129,6 +130,10 @@ export interface ClientOptions {
   export?: string;
   delete?: boolean;
   yes?: boolean;
+  /** read the record from the clinic's PostgreSQL: every room's sessions */
+  clinicDb?: string;
+  clinicDbConfig?: string;
+  table?: string;
 }
 
 /** The client of exactly this name; an error naming near misses (case, spaces) when there is none. */
@@ -153,6 +158,7 @@ export async function clientCommand(name: string, opts: ClientOptions): Promise<
     throw new Error('choose one of --rename/--note, --export and --delete at a time');
   }
   if (opts.delete) return deleteClientCommand(name, opts);
+  if (opts.clinicDb !== undefined && !actions.some(Boolean)) return printClinicRecord(name, opts);
   withStore(opts.db, (store) => {
     const client = requireClient(store, name);
     if (opts.rename !== undefined || opts.note !== undefined) return changeClient(store, client, opts);
@@ -264,12 +270,22 @@ export async function mergeClientCommand(from: string, into: string, opts: { db?
 function printRecord(store: SessionStore, client: StoredClient, opts: ClientOptions): void {
   const record = clientRecord(store, client.id, timelineOptions(opts));
   if (!record) throw new Error(`no client "${client.name}" in ${store.path}`);
+  writeRecord(record, opts);
+}
+
+type PrintedRecord = NonNullable<ReturnType<typeof clientRecord>> & {
+  readonly clinic?: string;
+  readonly sessions: readonly (NonNullable<ReturnType<typeof clientRecord>>['sessions'][number] & { table?: string })[];
+};
+
+function writeRecord(record: PrintedRecord, opts: ClientOptions): void {
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(record)}\n`);
     return;
   }
   const out: string[] = [`${record.client.name}${record.client.note ? ` — ${record.client.note}` : ''}`];
   out.push(`${plural(record.sessions.length, 'session')}, ${plural(record.readings.length, 'reading')}`);
+  if (record.clinic === 'unreachable') out.push("this table's sessions only: the clinic database is unreachable");
   const today = record.days.at(-1);
   if (today) {
     out.push(
@@ -279,11 +295,44 @@ function printRecord(store: SessionStore, client: StoredClient, opts: ClientOpti
   }
   out.push(`over the weeks: ${record.overWeeks.words}`);
   for (const s of record.sessions) {
+    // another room's session has no id here: its room says where it is
+    const which = s.id > 0 ? `session ${s.id}` : `${s.table ?? 'another room'}`;
     out.push(
-      `  session ${s.id}  ${s.startedAt.replace('T', ' ')}  shift ${fixed(s.massageShiftLn, 2)} ln  ` +
-        `${s.mainTechnique ?? '—'}`,
+      `  ${which}  ${s.startedAt.replace('T', ' ')}  shift ${fixed(s.massageShiftLn, 2)} ln  ` +
+        `${s.mainTechnique ?? '—'}${s.table === undefined || s.id < 0 ? '' : `  (${s.table})`}`,
     );
   }
   for (const t of record.techniques) out.push(`  ${t.technique}: ${t.words}`);
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** The record with every room's sessions, from the clinic database (this table's own when it does not answer). */
+async function printClinicRecord(name: string, opts: ClientOptions): Promise<void> {
+  const [{ clinicDbSettings }, { openClinicDb }, { clinicLookup }] = await Promise.all([
+    import('../clinic/settings.js'),
+    import('../clinic/pg.js'),
+    import('../clinic/lookup.js'),
+  ]);
+  const settings = clinicDbSettings({
+    url: opts.clinicDb as string,
+    ...(opts.clinicDbConfig === undefined ? {} : { configFile: opts.clinicDbConfig }),
+    ...(opts.table === undefined ? {} : { table: opts.table }),
+    env: process.env,
+    hostname: hostname(),
+  });
+  const store = SessionStore.open(opts.db ?? defaultDbPath());
+  const db = await openClinicDb(settings, { max: 1, connectTimeoutMs: 3000 });
+  try {
+    const client = requireClient(store, name);
+    const local = clientRecord(store, client.id, timelineOptions(opts));
+    if (!local) throw new Error(`no client "${client.name}" in ${store.path}`);
+    const answer = await clinicLookup(store, () => db, { timeoutMs: 5000 }).record(client.id, timelineOptions(opts));
+    writeRecord(
+      answer.kind === 'record' ? { ...answer.record, clinic: 'all-rooms' } : { ...local, clinic: answer.kind },
+      opts,
+    );
+  } finally {
+    await db.close().catch(() => undefined);
+    store.close();
+  }
 }

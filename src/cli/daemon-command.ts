@@ -5,6 +5,9 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import type { ClinicLookup } from '../clinic/lookup.js';
+import { type ClinicDbSettings, clinicDbSettings } from '../clinic/settings.js';
+import type { ClinicSync } from '../clinic/sync.js';
 import { Daemon, type StreamSpec } from '../daemon/daemon.js';
 import { type BluetoothChoices, SourceCatalog } from '../daemon/source-catalog.js';
 import type { HeartRateSource } from '../domain/source.js';
@@ -41,8 +44,14 @@ export interface ServeOptions {
   mqtt?: string;
   /** a JSON file with the broker's user name, password and TLS files */
   mqttConfig?: string;
-  /** the table's name on the broker (default: the host name) */
+  /** the table's name on the broker and in the clinic database (default: the host name) */
   table?: string;
+  /** keep the client records in the clinic's PostgreSQL too (no credentials in it: see clinic/settings.ts) */
+  clinicDb?: string;
+  /** a JSON file with the database's user, password and TLS files */
+  clinicDbConfig?: string;
+  /** send finished sessions' beats to the clinic database too */
+  clinicBeats?: boolean;
 }
 
 /** How long a stopping daemon waits for its last lines to be read before it exits anyway. */
@@ -106,6 +115,17 @@ export async function serve(
           env: process.env,
           hostname: hostname(),
         });
+  const clinicDb: ClinicDbSettings | null =
+    options.clinicDb === undefined
+      ? null
+      : clinicDbSettings({
+          url: options.clinicDb,
+          ...(options.clinicDbConfig === undefined ? {} : { configFile: options.clinicDbConfig }),
+          ...(options.table === undefined ? {} : { table: options.table }),
+          beats: options.clinicBeats === true,
+          env: process.env,
+          hostname: hostname(),
+        });
   const dbPath = options.db ?? defaultDbPath();
   // Before the store opens: a second daemon must not mark the first one's recording session interrupted.
   const claim = await claimDatabase(dbPath).catch((err: unknown) => {
@@ -128,6 +148,21 @@ export async function serve(
     log: log.child({ module: 'browser-strap' }),
     ...(options.bluetooth === undefined ? {} : { bluetooth: options.bluetooth }),
   });
+  // The sender is loaded only with --clinic-db (and with it the pg driver); a store that cannot record has nothing
+  // to send.
+  let clinic: ClinicSync | null = null;
+  let lookup: ClinicLookup | null = null;
+  if (clinicDb !== null && unavailable === null) {
+    const [{ ClinicSync }, { clinicLookup }, { loadClinicDriver }] = await Promise.all([
+      import('../clinic/sync.js'),
+      import('../clinic/lookup.js'),
+      import('../clinic/pg.js'),
+    ]);
+    await loadClinicDriver();
+    const sync = new ClinicSync({ store, settings: clinicDb, log: log.child({ module: 'clinic' }) });
+    clinic = sync;
+    lookup = clinicLookup(store, () => sync.database, { reachable: () => sync.state === 'connected' });
+  }
   const app = await buildApp({
     daemon,
     store,
@@ -137,6 +172,7 @@ export async function serve(
     logs: daemonLog.state,
     access: reach.access,
     ...(reach.https === undefined ? {} : { https: reach.https }),
+    ...(lookup === null ? {} : { clinic: lookup }),
   });
   try {
     await app.listen({ port: options.port, host: options.host });
@@ -152,6 +188,8 @@ export async function serve(
   // The broker is never waited for: the table runs alone until it answers.
   const outlet = mqtt === null ? null : new MqttOutlet(mqtt, daemon, log.child({ module: 'mqtt' }));
   daemon.start();
+  // The clinic database is never waited for either: the sender keeps the outbox until it answers.
+  clinic?.start().catch((err: unknown) => log.error({ err }, 'the clinic sender could not start'));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shown = startMessage(reach, {
@@ -170,6 +208,7 @@ export async function serve(
       token: reach.token !== undefined,
       tls: reach.tls !== undefined,
       ...(mqtt === null ? {} : { mqtt: mqtt.shown, table: mqtt.table }),
+      ...(clinicDb === null ? {} : { clinicDb: clinicDb.shown, table: clinicDb.table }),
     },
     'tableside is running',
   );
@@ -184,6 +223,7 @@ export async function serve(
     log.info({ signal }, 'shutting down');
     daemon.stop();
     await outlet?.close();
+    await clinic?.close(STOP_FLUSH_MS);
     await app.close();
     store.close();
     claim.release();
@@ -205,7 +245,7 @@ export async function serve(
       'stdout was closed: tableside goes on running, recording and serving, and writes nothing there',
     ),
   );
-  return { app, daemon, store, url, outlet };
+  return { app, daemon, store, url, outlet, clinic };
 }
 
 /**

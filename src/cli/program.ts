@@ -198,6 +198,14 @@ export function buildCli(): Command {
     .option('--delete', 'delete the client with every session and reading on the record (asks first)')
     .option('--yes', 'do not ask (needed when stdin is not a terminal)')
     .addOption(serveOptions.db())
+    .addOption(
+      new Option(
+        '--clinic-db <url>',
+        "read the record from the clinic's PostgreSQL: every room's sessions (credentials as for start)",
+      ),
+    )
+    .addOption(serveOptions.clinicDbConfig())
+    .addOption(serveOptions.table())
     .action(async (name: string, opts) => (await import('./clients.js')).clientCommand(name, opts));
 
   program
@@ -327,6 +335,9 @@ function daemonCommand(program: Command, name: string): Command {
     serveOptions.mqtt(),
     serveOptions.mqttConfig(),
     serveOptions.table(),
+    serveOptions.clinicDb(),
+    serveOptions.clinicDbConfig(),
+    serveOptions.clinicBeats(),
   ]) {
     command.addOption(option);
   }
@@ -366,7 +377,20 @@ const serveOptions = {
       '--mqtt-config <file>',
       'JSON file with the broker\'s "username", "password" and TLS files ("ca", "cert", "key")',
     ),
-  table: () => new Option('--table <name>', "this table's name on the broker (default: the host name)"),
+  table: () =>
+    new Option('--table <name>', "this table's name on the broker and in the clinic database (default: the host name)"),
+  clinicDb: () =>
+    new Option(
+      '--clinic-db <url>',
+      "keep this table's client records in the clinic's PostgreSQL too (postgres://HOST[:PORT]/DB; no password " +
+        'here: TABLESIDE_CLINIC_DB_USER / TABLESIDE_CLINIC_DB_PASSWORD or --clinic-db-config)',
+    ),
+  clinicDbConfig: () =>
+    new Option(
+      '--clinic-db-config <file>',
+      'JSON file with the clinic database\'s "user", "password" and TLS files ("ca", "cert", "key")',
+    ),
+  clinicBeats: () => new Option('--clinic-beats', 'send every beat of a finished session to the clinic database too'),
 };
 
 export function packageVersion(): string {
