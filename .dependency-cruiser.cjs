@@ -17,7 +17,10 @@ const MAY_IMPORT = {
   viewers: ['hrv', 'domain', 'session', 'store', 'tracking'], // the viewers' hub and the protocol
   daemon: ['hrv', 'domain', 'session', 'tracking', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers'], // the live core
   outlets: ['hrv', 'domain', 'session', 'viewers', 'daemon'], // sinks beside the viewers: the MQTT outlet
-  server: ['hrv', 'domain', 'session', 'tracking', 'store', 'io', 'ble', 'viewers', 'daemon', 'host'], // the HTTP side
+  // the clinic: the overview's live picture from MQTT (and the clinic's records); of outlets/, only the topic tree
+  // and the broker settings (a rule below)
+  clinic: ['hrv', 'domain', 'tracking', 'io', 'store', 'host', 'outlets'],
+  server: ['hrv', 'domain', 'session', 'tracking', 'store', 'io', 'ble', 'viewers', 'daemon', 'host', 'clinic'], // the HTTP side
   cli: [
     'hrv',
     'domain',
@@ -33,6 +36,7 @@ const MAY_IMPORT = {
     'server',
     'host',
     'outlets',
+    'clinic',
   ],
   testing: ['hrv', 'domain', 'io', 'ble'], // test doubles (the virtual H10): never imported by the product
 };
@@ -86,10 +90,24 @@ module.exports = {
     },
     {
       name: 'mqtt-once',
-      comment: 'only src/outlets/mqtt.ts imports mqtt',
+      comment: "only the table's outlet (src/outlets/mqtt.ts) and the overview's subscriber import mqtt",
       severity: 'error',
-      from: { pathNot: '^src/outlets/mqtt\\.ts$' },
+      from: { pathNot: ['^src/outlets/mqtt\\.ts$', '^src/clinic/subscriber\\.ts$'] },
       to: { path: '^node_modules/mqtt/' },
+    },
+    {
+      name: 'clinic-outlets',
+      comment: "src/clinic/ reads the topic tree and the broker settings of src/outlets/, never the table's outlet",
+      severity: 'error',
+      from: { path: '^src/clinic/' },
+      to: { path: '^src/outlets/', pathNot: '^src/outlets/(mqtt-topics|mqtt-settings)\\.ts$' },
+    },
+    {
+      name: 'server-clinic',
+      comment: 'src/server/ uses src/clinic/ only in the overview app and its routes',
+      severity: 'error',
+      from: { path: '^src/server/', pathNot: ['^src/server/clinic-app\\.ts$', '^src/server/routes/clinic\\.ts$'] },
+      to: { path: '^src/clinic/' },
     },
     {
       name: 'noble-once',
