@@ -17,9 +17,9 @@ const MAY_IMPORT = {
   viewers: ['hrv', 'domain', 'session', 'store', 'tracking'], // the viewers' hub and the protocol
   daemon: ['hrv', 'domain', 'session', 'tracking', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers'], // the live core
   outlets: ['hrv', 'domain', 'session', 'viewers', 'daemon'], // sinks beside the viewers: the MQTT outlet
-  // the clinic: the overview's live picture from MQTT (and the clinic's records); of outlets/, only the topic tree
-  // and the broker settings (a rule below)
-  clinic: ['hrv', 'domain', 'tracking', 'io', 'store', 'host', 'outlets'],
+  // the clinic: its records in PostgreSQL (the outbox's sender, the reader of a client's record across rooms) and
+  // the overview's live picture from MQTT; of outlets/, only the topic tree and the broker settings (a rule below)
+  clinic: ['hrv', 'domain', 'session', 'tracking', 'io', 'store', 'host', 'outlets'],
   server: ['hrv', 'domain', 'session', 'tracking', 'store', 'io', 'ble', 'viewers', 'daemon', 'host', 'clinic'], // the HTTP side
   cli: [
     'hrv',
@@ -96,18 +96,18 @@ module.exports = {
       to: { path: '^node_modules/mqtt/' },
     },
     {
+      name: 'pg-once',
+      comment: 'only src/clinic/pg.ts loads pg (lazily: a table without --clinic-db never loads it)',
+      severity: 'error',
+      from: { pathNot: '^src/clinic/pg\\.ts$' },
+      to: { path: '^node_modules/(@types/pg|pg|pg-[a-z-]+)/' },
+    },
+    {
       name: 'clinic-outlets',
       comment: "src/clinic/ reads the topic tree and the broker settings of src/outlets/, never the table's outlet",
       severity: 'error',
       from: { path: '^src/clinic/' },
       to: { path: '^src/outlets/', pathNot: '^src/outlets/(mqtt-topics|mqtt-settings)\\.ts$' },
-    },
-    {
-      name: 'server-clinic',
-      comment: 'src/server/ uses src/clinic/ only in the overview app and its routes',
-      severity: 'error',
-      from: { path: '^src/server/', pathNot: ['^src/server/clinic-app\\.ts$', '^src/server/routes/clinic\\.ts$'] },
-      to: { path: '^src/clinic/' },
     },
     {
       name: 'noble-once',
