@@ -159,6 +159,12 @@ export function buildCli(): Command {
     .hook('preAction', () => liveOutput())
     .requiredOption('--mqtt <url>', 'the broker the tables publish to (mqtt:// or mqtts://; no password here)')
     .addOption(serveOptions.mqttConfig())
+    .option(
+      '--clinic-db <url>',
+      "the clinic's PostgreSQL (postgres://HOST[:PORT]/DBNAME; no password here: TABLESIDE_CLINIC_DB_PASSWORD or " +
+        "--clinic-db-config), for the clients' records",
+    )
+    .option('--clinic-db-config <file>', 'JSON file with the database\'s "user", "password" and TLS files')
     .addOption(new Option('--port <n>', 'HTTP port of the overview').default(8090).argParser(port))
     .addOption(serveOptions.host())
     .addOption(serveOptions.tls())

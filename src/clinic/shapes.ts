@@ -45,8 +45,16 @@ export interface TableView {
 /** How the broker answers the overview: `refused` is a wrong user name or password (or a user it does not allow). */
 export type BrokerState = 'connecting' | 'connected' | 'unreachable' | 'refused' | 'lost';
 
+/**
+ * How the clinic database answers the overview: `refused` (user name or password), `schema` (a schema this tableside
+ * does not know: a newer one), `failed` (anything else; the log says what).
+ */
+export type DatabaseState = 'connecting' | 'ready' | 'unreachable' | 'refused' | 'schema' | 'failed';
+
 export interface ClinicHealth {
   readonly broker: { readonly shown: string; readonly state: BrokerState };
+  /** the clinic database (clients' records); null when the overview runs without --clinic-db */
+  readonly database: { readonly shown: string; readonly state: DatabaseState } | null;
   readonly tables: number;
   readonly online: number;
   /** messages taken in since the start */

@@ -12,18 +12,22 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ClinicDirectory } from '../clinic/directory.js';
 import { ownHostNames } from '../host/network.js';
 import { type AccessOptions, accessControl, requestForLog } from './access.js';
-import type { AppDeps } from './app.js';
+import { type AppDeps, UPLOT_FILES, uplotDist } from './app.js';
 import { formatSchemaErrors, handleError, handleNotFound } from './errors.js';
 import { CLINIC_WS_MAX_PAYLOAD_BYTES, type ClinicLive, clinicLiveRoutes } from './routes/clinic.js';
+import { clinicRecordRoutes } from './routes/clinic-records.js';
 import { securityHeaders } from './security-headers.js';
 
 /** What the overview serves of web/: its page, its modules, the shared modules and the style sheet. */
-const CLINIC_FILES = /^\/?(clinic\.html|clinic\/[a-z-]+\.js|lib\/[a-z-]+\.js|style\.css|favicon\.svg)$/;
+const CLINIC_FILES = /^\/?(clinic(-client)?\.html|clinic\/[a-z-]+\.(js|css)|lib\/[a-z-]+\.js|style\.css|favicon\.svg)$/;
 
 export interface ClinicAppDeps {
   readonly live: ClinicLive;
+  /** the clients' records (`--clinic-db`); without it the overview shows the live tables only */
+  readonly directory?: ClinicDirectory;
   /** a pino logger; the app logs through a child with `module: 'clinic-server'` */
   readonly log: FastifyBaseLogger;
   /** the folder the page comes from (the repository's `web/`) */
@@ -57,12 +61,21 @@ export async function buildClinicApp(deps: ClinicAppDeps): Promise<FastifyInstan
 
   await app.register(fastifyWebsocket, { options: { maxPayload: CLINIC_WS_MAX_PAYLOAD_BYTES } });
   clinicLiveRoutes(app, deps.live);
+  if (deps.directory !== undefined) clinicRecordRoutes(app, deps.directory);
   await app.register(fastifyStatic, {
     root: deps.webRoot,
     prefix: '/',
     index: false,
     allowedPath: (path) => CLINIC_FILES.test(path),
   });
+  await app.register(fastifyStatic, {
+    root: uplotDist(),
+    prefix: '/vendor/uplot/',
+    decorateReply: false,
+    index: false,
+    allowedPath: (path) => UPLOT_FILES.includes(path.replace(/^\//, '')),
+  });
   app.get('/', async (_request, reply) => reply.sendFile('clinic.html'));
+  app.get('/clients/:uid', async (_request, reply) => reply.sendFile('clinic-client.html'));
   return app;
 }

@@ -2,6 +2,7 @@
 // whole picture; then a table's card is redrawn whenever that table changes; ages are redrawn every second. The socket
 // comes back by itself (a restarted overview, a tablet waking up) and gets the whole picture again.
 import { $, setText } from '../lib/dom.js';
+import { localDateTime } from '../lib/format.js';
 import { applyTheme, savedTheme } from '../lib/theme.js';
 import { ageWords, streamHead, streamValues } from './model.js';
 
@@ -10,7 +11,12 @@ import { ageWords, streamHead, streamValues } from './model.js';
  * @typedef {import('../../src/clinic/shapes.js').StreamView} StreamView
  * @typedef {import('../../src/clinic/shapes.js').ClinicHealth} ClinicHealth
  * @typedef {import('../../src/clinic/shapes.js').ClinicSocketMessage} ClinicSocketMessage
+ * @typedef {{ uid: string, name: string, sessions: number, readings: number, lastVisit: string | null,
+ *   tables: string[] }} ClientListing what GET /api/clinic/clients lists (src/clinic/records.ts)
  */
+
+/** The clients' list is read again this often while the page is open, ms. */
+const CLIENTS_EVERY_MS = 30_000;
 
 const RECONNECT_MS = 1000;
 
@@ -27,6 +33,16 @@ const BROKER_WORDS = {
   unreachable: 'cannot be reached',
   lost: 'lost: trying again',
   refused: 'refused the overview (user name or password)',
+};
+
+/** @type {Readonly<Record<string, string>>} */
+const DATABASE_WORDS = {
+  connecting: 'connecting…',
+  ready: 'connected',
+  unreachable: 'cannot be reached',
+  refused: 'refused the overview (user name or password)',
+  schema: 'has a schema this tableside does not know',
+  failed: 'failed (see the log)',
 };
 
 /** @type {Readonly<Record<string, string>>} */
@@ -55,6 +71,24 @@ function showHealth(health) {
   const broker = $('broker');
   broker.dataset.state = health.broker.state;
   setText(broker, `broker ${health.broker.shown}: ${BROKER_WORDS[health.broker.state] ?? health.broker.state}`);
+  const database = $('database');
+  database.hidden = health.database === null;
+  if (health.database !== null) {
+    const before = database.dataset.state;
+    database.dataset.state = health.database.state;
+    setText(
+      database,
+      `database ${health.database.shown}: ${DATABASE_WORDS[health.database.state] ?? health.database.state}`,
+    );
+    $('clients-section').hidden = false;
+    if (before !== 'ready' && health.database.state === 'ready') void loadClients();
+    if (health.database.state !== 'ready') {
+      setText(
+        $('clients-status'),
+        `The clinic database ${DATABASE_WORDS[health.database.state] ?? ''}: the clients' records show once it answers.`,
+      );
+    }
+  }
   const malformed = $('malformed');
   malformed.dataset.count = String(health.malformed.total);
   setText(malformed, `${health.malformed.total} malformed`);
@@ -172,6 +206,47 @@ function tick() {
   }
 }
 
+/** The clients, by name, each linking to their weeks across rooms. */
+async function loadClients() {
+  try {
+    const response = await fetch('/api/clinic/clients', { credentials: 'same-origin' });
+    const body = await response.json();
+    if (!response.ok) {
+      setText($('clients-status'), body.message ?? `the overview answered ${response.status}`);
+      return;
+    }
+    /** @type {ClientListing[]} */
+    const clients = body.clients;
+    const rows = clients.map((c) => {
+      const tr = document.createElement('tr');
+      tr.dataset.client = c.uid;
+      const th = el('th');
+      th.setAttribute('scope', 'row');
+      const a = /** @type {HTMLAnchorElement} */ (el('a', '', c.name));
+      a.href = `/clients/${encodeURIComponent(c.uid)}`;
+      th.append(a);
+      tr.append(
+        th,
+        el('td', '', c.lastVisit === null ? '—' : localDateTime(c.lastVisit)),
+        el('td', 'num', String(c.sessions)),
+        el('td', 'num', String(c.readings)),
+        el('td', 'rooms', c.tables.join(', ')),
+      );
+      return tr;
+    });
+    $('clients')
+      .querySelector('tbody')
+      ?.replaceChildren(...rows);
+    $('clients').hidden = clients.length === 0;
+    setText(
+      $('clients-status'),
+      clients.length === 0 ? 'No client in the clinic database yet.' : `${clients.length} clients`,
+    );
+  } catch {
+    setText($('clients-status'), 'The overview cannot be reached.');
+  }
+}
+
 function connect() {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(`${scheme}://${location.host}/clinic/ws`);
@@ -208,3 +283,6 @@ $('theme-toggle').addEventListener('click', () => {
 applyTheme(savedTheme());
 connect();
 setInterval(tick, 1000);
+setInterval(() => {
+  if ($('database').dataset.state === 'ready') void loadClients();
+}, CLIENTS_EVERY_MS);

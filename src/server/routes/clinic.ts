@@ -16,6 +16,7 @@ import {
   type BrokerState,
   type ClinicHealth,
   type ClinicSocketMessage,
+  type DatabaseState,
   MALFORMED_REASONS,
 } from '../../clinic/shapes.js';
 import { errorBody } from '../errors.js';
@@ -32,6 +33,8 @@ export interface ClinicLive {
   readonly overview: ClinicOverview;
   /** the broker as the log shows it, and how it answers now */
   readonly broker: () => { readonly shown: string; readonly state: BrokerState };
+  /** the clinic database as the log shows it, and how it answers now; absent without --clinic-db */
+  readonly database?: () => { readonly shown: string; readonly state: DatabaseState };
 }
 
 export function clinicHealth(live: ClinicLive): ClinicHealth {
@@ -39,6 +42,7 @@ export function clinicHealth(live: ClinicLive): ClinicHealth {
   const malformed = live.overview.malformed;
   return {
     broker: live.broker(),
+    database: live.database?.() ?? null,
     tables: tables.length,
     online: tables.filter((t) => t.online).length,
     accepted: live.overview.accepted,
@@ -68,7 +72,12 @@ export function clinicLiveRoutes(app: FastifyInstance, live: ClinicLive): void {
   const timer = setInterval(() => {
     if (sockets.size === 0) return;
     const health = clinicHealth(live);
-    const key = JSON.stringify({ b: health.broker.state, m: health.malformed, t: health.tables, o: health.online });
+    const key = JSON.stringify({
+      b: health.broker.state,
+      d: health.database?.state,
+      m: health.malformed,
+      o: health.online,
+    });
     if (key === lastHealth) return;
     lastHealth = key;
     for (const socket of sockets) send(socket, { type: 'health', nowMs: Date.now(), health });
