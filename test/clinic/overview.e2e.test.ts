@@ -4,10 +4,13 @@
  * API. What the overview shows is compared with what a plain subscriber of the broker receives.
  */
 
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ClinicSocketMessage, TableView } from '../../src/clinic/shapes.js';
-import { type RunningDaemon, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
+import { CLI, type RunningDaemon, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { type Broker, freePort, type Received, startBroker, subscribe } from '../helpers/mosquitto.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -203,22 +206,52 @@ describe('tableside clinic (real Mosquitto, real tables, real overview)', () => 
     expect((await getJson(overview.url, '/api/clinic/health')).body).toMatchObject({ broker: { state: 'connected' } });
   }, 60_000);
 
-  it('on the network it asks for the access token, as a table does (REST and socket)', async () => {
+  it('on the network it asks for the access token and serves HTTPS, as a table does (REST and socket)', async () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
     const b = await broker(dir.path);
-    const overview = await run(['clinic', '--mqtt', b.url, '--host', '0.0.0.0'], {
-      TABLESIDE_CONFIG_DIR: `${dir.path}/config`,
+    const config = `${dir.path}/config`;
+    const child = spawn(
+      process.execPath,
+      [CLI, 'clinic', '--mqtt', b.url, '--host', '0.0.0.0', '--port', '0', '--tls'],
+      {
+        env: { ...process.env, TABLESIDE_LOG_LEVEL: 'warn', TABLESIDE_CONFIG_DIR: config },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    cleanups.push(() => child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
     });
-    const shown = new URL(overview.url);
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    await waitFor(() => /SHA-256 fingerprint/.test(out), 20_000, 'the start message');
+    const shown = new URL(/open (https:\/\/\S+)/.exec(out)?.[1] as string);
     const token = shown.searchParams.get('token') as string;
-    expect(token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
-    const local = `http://127.0.0.1:${shown.port}/`;
-    expect((await getJson(local, '/api/clinic/tables')).status).toBe(401);
-    expect((await getJson(local, '/api/clinic/tables', { authorization: `Bearer ${token}` })).status).toBe(200);
-    await expect(overviewSocket(local)).rejects.toThrow(/401/);
-    const page = await overviewSocket(local, { authorization: `Bearer ${token}` });
-    await waitFor(() => page.messages.length > 0, 5000, 'the overview message');
-    expect(page.messages[0].type).toBe('overview');
+    expect(token).toBe(readFileSync(`${config}/access-token`, 'utf8').trim());
+    const ca = readFileSync(`${config}/tls-cert.pem`, 'utf8');
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest({ host: '127.0.0.1', port: Number(shown.port), path, ca, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await get('/api/clinic/tables')).toBe(401);
+    expect(await get('/api/clinic/tables', { authorization: `Bearer ${token}` })).toBe(200);
+    const socket = (headers: Record<string, string>) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(`wss://127.0.0.1:${shown.port}/clinic/ws`, { ca, headers });
+        cleanups.push(() => ws.terminate());
+        ws.once('message', (data) => resolve(String((JSON.parse(data.toString()) as { type: string }).type)));
+        ws.once('unexpected-response', (_req, res) => resolve(`refused ${res.statusCode}`));
+        ws.once('error', (err) => resolve(`error ${err.message}`));
+      });
+    expect(await socket({})).toBe('refused 401');
+    expect(await socket({ authorization: `Bearer ${token}` })).toBe('overview');
   }, 60_000);
 });
