@@ -21,7 +21,7 @@ interface TableEntry {
   /** the streams of the last status, in its order */
   listed: string[];
   streams: Map<string, { state: StreamView['state']; metrics: StreamView['metrics']; metricsAtMs: number | null }>;
-  seenAtMs: number;
+  seenAtMs: number | null;
 }
 
 export type OverviewListener = (table: TableView, cause: TreeMessage['kind']) => void;
@@ -69,10 +69,11 @@ export class ClinicOverview {
     const nowMs = this.now();
     let entry = this.tables.get(message.table);
     if (!entry) {
-      entry = { online: false, recording: null, listed: [], streams: new Map(), seenAtMs: nowMs };
+      entry = { online: false, recording: null, listed: [], streams: new Map(), seenAtMs: null };
       this.tables.set(message.table, entry);
     }
-    entry.seenAtMs = nowMs;
+    // The last will is the broker speaking for the table: it does not count as hearing from it.
+    if (!(message.kind === 'status' && !message.payload.online)) entry.seenAtMs = nowMs;
     switch (message.kind) {
       case 'status': {
         const p = message.payload;

@@ -38,8 +38,11 @@ export interface TableView {
   /** the table's store records (null: not said) */
   readonly recording: boolean | null;
   readonly streams: readonly StreamView[];
-  /** the last message from this table, ms since the epoch (the overview's clock) */
-  readonly seenAtMs: number;
+  /**
+   * the last message from this table while it was online, ms since the epoch (the overview's clock); null when this
+   * overview never heard it online (it learned of it from the broker's retained last will)
+   */
+  readonly seenAtMs: number | null;
 }
 
 /** How the broker answers the overview: `refused` is a wrong user name or password (or a user it does not allow). */

@@ -132,7 +132,8 @@ describe('ClinicOverview', () => {
     });
     now = 9000;
     apply(o, 'tableside/v1/room-2/status', { v: 1, table: 'room-2', online: false });
-    expect(o.table('room-2')).toMatchObject({ online: false, seenAtMs: 9000 });
+    // The last will is the broker's word, not the table's: last heard stays at its last own message.
+    expect(o.table('room-2')).toMatchObject({ online: false, seenAtMs: 2500 });
     expect(o.table('room-2')?.streams).toHaveLength(2);
     // The table comes back with the client's stream only; the therapist's retained state is cleared.
     apply(o, 'tableside/v1/room-2/status', { ...status, streams: ['client'] });

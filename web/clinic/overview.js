@@ -157,9 +157,8 @@ function tableCard(t) {
   card.dataset.table = t.table;
   card.dataset.online = String(t.online);
   const h = el('h2', '', t.table);
-  h.append(
-    el('span', 'online', t.online ? 'online' : `offline (last heard ${ageWords(serverNow() - t.seenAtMs)} ago)`),
-  );
+  const heard = t.seenAtMs === null ? '' : ` (last heard ${ageWords(serverNow() - t.seenAtMs)} ago)`;
+  h.append(el('span', 'online', t.online ? 'online' : `offline${heard}`));
   if (t.recording === false) h.append(el('span', 'not-recording', 'NOT RECORDING: its database failed'));
   card.append(h);
   if (t.streams.length === 0) card.append(el('p', 'dim', 'no streams'));
