@@ -41,6 +41,9 @@ export interface StartOptions {
   readonly mqtt?: string;
   readonly mqttConfig?: string;
   readonly table?: string;
+  readonly clinicDb?: string;
+  readonly clinicDbConfig?: string;
+  readonly clinicBeats?: boolean;
 }
 
 /** Which strap to look for: the one asked for, else the one remembered, else any. */
@@ -160,7 +163,21 @@ export async function startCommand(opts: StartOptions): Promise<void> {
 /** Where and how `tableside start` serves and publishes, whichever radio it uses. */
 function listenOptions(
   opts: StartOptions,
-): Pick<ServeOptions, 'port' | 'host' | 'db' | 'tls' | 'tlsCert' | 'tlsKey' | 'mqtt' | 'mqttConfig' | 'table'> {
+): Pick<
+  ServeOptions,
+  | 'port'
+  | 'host'
+  | 'db'
+  | 'tls'
+  | 'tlsCert'
+  | 'tlsKey'
+  | 'mqtt'
+  | 'mqttConfig'
+  | 'table'
+  | 'clinicDb'
+  | 'clinicDbConfig'
+  | 'clinicBeats'
+> {
   return {
     port: opts.port,
     host: opts.host,
@@ -171,6 +188,9 @@ function listenOptions(
     ...(opts.mqtt === undefined ? {} : { mqtt: opts.mqtt }),
     ...(opts.mqttConfig === undefined ? {} : { mqttConfig: opts.mqttConfig }),
     ...(opts.table === undefined ? {} : { table: opts.table }),
+    ...(opts.clinicDb === undefined ? {} : { clinicDb: opts.clinicDb }),
+    ...(opts.clinicDbConfig === undefined ? {} : { clinicDbConfig: opts.clinicDbConfig }),
+    ...(opts.clinicBeats === undefined ? {} : { clinicBeats: opts.clinicBeats }),
   };
 }
 

@@ -5,6 +5,8 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { type ClinicDbSettings, clinicDbSettings } from '../clinic/settings.js';
+import type { ClinicSync } from '../clinic/sync.js';
 import { Daemon, type StreamSpec } from '../daemon/daemon.js';
 import { type BluetoothChoices, SourceCatalog } from '../daemon/source-catalog.js';
 import type { HeartRateSource } from '../domain/source.js';
@@ -40,8 +42,14 @@ export interface ServeOptions {
   mqtt?: string;
   /** a JSON file with the broker's user name, password and TLS files */
   mqttConfig?: string;
-  /** the table's name on the broker (default: the host name) */
+  /** the table's name on the broker and in the clinic database (default: the host name) */
   table?: string;
+  /** keep the client records in the clinic's PostgreSQL too (no credentials in it: see clinic/settings.ts) */
+  clinicDb?: string;
+  /** a JSON file with the database's user, password and TLS files */
+  clinicDbConfig?: string;
+  /** send finished sessions' beats to the clinic database too */
+  clinicBeats?: boolean;
 }
 
 /** How long a stopping daemon waits for its last lines to be read before it exits anyway. */
@@ -105,6 +113,17 @@ export async function serve(
           env: process.env,
           hostname: hostname(),
         });
+  const clinicDb: ClinicDbSettings | null =
+    options.clinicDb === undefined
+      ? null
+      : clinicDbSettings({
+          url: options.clinicDb,
+          ...(options.clinicDbConfig === undefined ? {} : { configFile: options.clinicDbConfig }),
+          ...(options.table === undefined ? {} : { table: options.table }),
+          beats: options.clinicBeats === true,
+          env: process.env,
+          hostname: hostname(),
+        });
   const dbPath = options.db ?? defaultDbPath();
   const { store, unavailable } = openStore(dbPath, log);
   const daemon = new Daemon({
@@ -144,6 +163,14 @@ export async function serve(
   // The broker is never waited for: the table runs alone until it answers.
   const outlet = mqtt === null ? null : new MqttOutlet(mqtt, daemon, log.child({ module: 'mqtt' }));
   daemon.start();
+  // The clinic database is never waited for either: the sender keeps the outbox until it answers. It is loaded only
+  // with --clinic-db (and with it the pg driver); a store that cannot record has nothing to send.
+  let clinic: ClinicSync | null = null;
+  if (clinicDb !== null && unavailable === null) {
+    const { ClinicSync } = await import('../clinic/sync.js');
+    clinic = new ClinicSync({ store, settings: clinicDb, log: log.child({ module: 'clinic' }) });
+    clinic.start().catch((err: unknown) => log.error({ err }, 'the clinic sender could not start'));
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shown = startMessage(reach, {
@@ -162,6 +189,7 @@ export async function serve(
       token: reach.token !== undefined,
       tls: reach.tls !== undefined,
       ...(mqtt === null ? {} : { mqtt: mqtt.shown, table: mqtt.table }),
+      ...(clinicDb === null ? {} : { clinicDb: clinicDb.shown, table: clinicDb.table }),
     },
     'tableside is running',
   );
@@ -183,6 +211,7 @@ export async function serve(
     log.info({ signal }, 'shutting down');
     daemon.stop();
     await outlet?.close();
+    await clinic?.close(STOP_FLUSH_MS);
     await app.close();
     store.close();
     // The last lines get a moment to be read, never more: a reader that stalls does not hold up the stop.
@@ -194,7 +223,7 @@ export async function serve(
   process.on('SIGINT', onSigint);
   keepLastListener('SIGINT', onSigint);
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  return { app, daemon, store, url, outlet };
+  return { app, daemon, store, url, outlet, clinic };
 }
 
 /**

@@ -350,6 +350,9 @@ function daemonCommand(program: Command, name: string): Command {
     serveOptions.mqtt(),
     serveOptions.mqttConfig(),
     serveOptions.table(),
+    serveOptions.clinicDb(),
+    serveOptions.clinicDbConfig(),
+    serveOptions.clinicBeats(),
   ]) {
     command.addOption(option);
   }
@@ -389,7 +392,20 @@ const serveOptions = {
       '--mqtt-config <file>',
       'JSON file with the broker\'s "username", "password" and TLS files ("ca", "cert", "key")',
     ),
-  table: () => new Option('--table <name>', "this table's name on the broker (default: the host name)"),
+  table: () =>
+    new Option('--table <name>', "this table's name on the broker and in the clinic database (default: the host name)"),
+  clinicDb: () =>
+    new Option(
+      '--clinic-db <url>',
+      "keep this table's client records in the clinic's PostgreSQL too (postgres://HOST[:PORT]/DB; no password " +
+        'here: TABLESIDE_CLINIC_DB_USER / TABLESIDE_CLINIC_DB_PASSWORD or --clinic-db-config)',
+    ),
+  clinicDbConfig: () =>
+    new Option(
+      '--clinic-db-config <file>',
+      'JSON file with the clinic database\'s "user", "password" and TLS files ("ca", "cert", "key")',
+    ),
+  clinicBeats: () => new Option('--clinic-beats', 'send every beat of a finished session to the clinic database too'),
 };
 
 export function packageVersion(): string {

@@ -5,8 +5,8 @@
  *
  * Ids: the timeline pairs sessions and readings by number, and a session's number is a report link on the table
  * that recorded it. A session recorded on the asking table (its uid starts with that table's store uid) keeps its
- * local id; every other session and every reading gets a negative number, unique within the record, that links to
- * nothing. Each session says its room (`table`) and its `uid`; each reading its `contentKey` and the room it came from.
+ * local id, and so does a reading the asking table has (by content key); every other session and reading gets a
+ * negative number, unique within the record, that links to nothing. Each session says its room (`table`) and its `uid`; each reading its `contentKey` and the room it came from.
  */
 
 import type { ClientRecord, RecordReading, RecordSession } from '../io/client-record.js';
@@ -51,6 +51,8 @@ export interface ClinicRecordOptions extends TimelineOptions {
   readonly storeUid?: string;
   /** the asking table's id for this client (the record's `client.id`); 0 when it has none */
   readonly localClientId?: number;
+  /** the asking table's readings of this client, content key → local id: those keep their local ids */
+  readonly localReadings?: ReadonlyMap<string, number>;
 }
 
 /** A client in the clinic's list. */
@@ -183,7 +185,7 @@ export async function clinicClientRecord(
     const local = Number.isInteger(localId) && localId > 0;
     return { row: s, id: local ? localId : --next, local };
   });
-  const readings = read.readings.map((r) => ({ row: r, id: --next }));
+  const readings = read.readings.map((r) => ({ row: r, id: options.localReadings?.get(r.content_key) ?? --next }));
   const timeline = clientTimeline(
     readings.map(({ row, id }) => ({ id, at: row.at, kind: row.kind, lnRmssd: row.ln_rmssd })),
     sessions.map(({ row, id }) => ({

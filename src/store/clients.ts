@@ -142,6 +142,8 @@ export function mergeClients(store: SessionStore, from: number, into: number, co
         s.readingsMove.run(into, from);
         const note = [target.note, source.note].filter((n) => n !== '').join('\n');
         s.clientUpdate.run(target.name, note, into);
+        // The clinic learns a merge, not a delete: `from` becomes another name for `into` there too.
+        s.outboxMerge.run(from, into);
         s.clientDelete.run(from);
         return { ...plan, merged: true };
       })

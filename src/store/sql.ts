@@ -21,6 +21,17 @@ export interface Migration {
   readonly sql: string;
 }
 
+/** A random UUID (version 4 layout) in SQL: evaluated once per row. */
+const UUID = `(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||
+  substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) ||
+  substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))`;
+/** ISO 8601 UTC with milliseconds, like the store's other times. */
+const NOW = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
+/** The outbox queues only while it is on (migration 4). */
+const ON = `(SELECT value FROM store_meta WHERE key = 'outbox') = 'on'`;
+/** A session's uid in the clinic database: '<store uid>:<session id>'. */
+const SESSION_UID = (id: string) => `(SELECT value FROM store_meta WHERE key = 'uid') || ':' || ${id}`;
+
 /** In order; never edit one that shipped — add the next. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -207,6 +218,97 @@ export const MIGRATIONS: readonly Migration[] = [
         main_technique_set INTEGER NOT NULL DEFAULT 0 CHECK (main_technique_set IN (0, 1)),
         computed_at TEXT NOT NULL
       ) STRICT;
+    `,
+  },
+  {
+    version: 4,
+    what: "the clinic's outbox: the store's uid, clients' uids and edit times, and triggers queueing every change",
+    sql: `
+      -- The store's own facts: 'uid' (random, made once: a session's clinic uid is '<store uid>:<session id>') and
+      -- 'outbox' ('on' once the table syncs to a clinic database; until then nothing is queued).
+      CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      INSERT INTO store_meta (key, value) VALUES ('uid', ${UUID});
+
+      -- A client's uid is made once by the table that created it (or taken from the clinic, rule 1); edited_at is
+      -- the last change of name or note, for "last writer wins" between tables.
+      ALTER TABLE clients ADD COLUMN uid TEXT;
+      ALTER TABLE clients ADD COLUMN edited_at TEXT;
+      UPDATE clients SET uid = ${UUID}, edited_at = created_at;
+      CREATE UNIQUE INDEX clients_uid ON clients (uid);
+
+      -- What the clinic database must learn, in order. \`ref\` names the row (a client's uid, a session's clinic uid,
+      -- a reading's client uid) and \`arg\` says more (a reading's content key, the client a merge went into). The
+      -- payload is read at send time from the rows as they are then; a delete carries the uid, the row being gone.
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        what TEXT NOT NULL CHECK (what IN ('client', 'client-delete', 'client-merge', 'reading', 'reading-delete',
+          'session', 'session-delete')),
+        ref TEXT NOT NULL,
+        arg TEXT,
+        queued_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX outbox_ref ON outbox (what, ref, arg);
+
+      -- Triggers, so that no code path can forget the outbox. They queue only while store_meta 'outbox' is 'on'
+      -- (the sender sets it 'applying' while it writes what it learnt from the clinic: that is no news for it).
+      CREATE TRIGGER clients_inserted AFTER INSERT ON clients BEGIN
+        UPDATE clients SET uid = coalesce(uid, ${UUID}), edited_at = coalesce(edited_at, created_at)
+          WHERE id = NEW.id;
+        INSERT INTO outbox (what, ref, queued_at) SELECT 'client', uid, ${NOW} FROM clients
+          WHERE id = NEW.id AND ${ON};
+      END;
+      CREATE TRIGGER clients_edited AFTER UPDATE OF name, note ON clients
+        WHEN OLD.name IS NOT NEW.name OR OLD.note IS NOT NEW.note BEGIN
+        UPDATE clients SET edited_at = ${NOW} WHERE id = NEW.id AND NEW.edited_at IS OLD.edited_at;
+        INSERT INTO outbox (what, ref, queued_at) SELECT 'client', NEW.uid, ${NOW} WHERE ${ON};
+      END;
+      CREATE TRIGGER clients_deleted AFTER DELETE ON clients WHEN ${ON} AND NOT EXISTS
+        (SELECT 1 FROM outbox WHERE what = 'client-merge' AND ref = OLD.uid) BEGIN
+        INSERT INTO outbox (what, ref, queued_at) VALUES ('client-delete', OLD.uid, ${NOW});
+      END;
+
+      CREATE TRIGGER readings_inserted AFTER INSERT ON readings WHEN ${ON} BEGIN
+        INSERT INTO outbox (what, ref, arg, queued_at)
+          SELECT 'reading', uid, NEW.content_key, ${NOW} FROM clients WHERE id = NEW.client_id;
+      END;
+      CREATE TRIGGER readings_moved AFTER UPDATE OF client_id ON readings WHEN ${ON} BEGIN
+        INSERT INTO outbox (what, ref, arg, queued_at)
+          SELECT 'reading', uid, NEW.content_key, ${NOW} FROM clients WHERE id = NEW.client_id;
+      END;
+      -- A reading deleted with its client needs no news of its own: the client's delete says it.
+      CREATE TRIGGER readings_deleted AFTER DELETE ON readings WHEN ${ON} BEGIN
+        INSERT INTO outbox (what, ref, arg, queued_at)
+          SELECT 'reading-delete', uid, OLD.content_key, ${NOW} FROM clients WHERE id = OLD.client_id;
+      END;
+
+      -- Sessions: once they leave 'recording', and whenever the record's view of them changes after that.
+      CREATE TRIGGER sessions_finished AFTER UPDATE OF status ON sessions
+        WHEN OLD.status = 'recording' AND NEW.status <> 'recording' AND ${ON} BEGIN
+        INSERT INTO outbox (what, ref, queued_at) VALUES ('session', ${SESSION_UID('NEW.id')}, ${NOW});
+      END;
+      CREATE TRIGGER sessions_moved AFTER UPDATE OF client_id ON sessions
+        WHEN OLD.client_id IS NOT NEW.client_id AND NEW.status <> 'recording' AND ${ON} BEGIN
+        INSERT INTO outbox (what, ref, queued_at) VALUES ('session', ${SESSION_UID('NEW.id')}, ${NOW});
+      END;
+      CREATE TRIGGER sessions_deleted AFTER DELETE ON sessions WHEN OLD.status <> 'recording' AND ${ON} BEGIN
+        INSERT INTO outbox (what, ref, queued_at) VALUES ('session-delete', ${SESSION_UID('OLD.id')}, ${NOW});
+      END;
+      CREATE TRIGGER session_values_inserted AFTER INSERT ON session_values WHEN ${ON} BEGIN
+        INSERT INTO outbox (what, ref, queued_at) SELECT 'session', ${SESSION_UID('id')}, ${NOW} FROM sessions
+          WHERE id = NEW.session_id AND status <> 'recording';
+      END;
+      CREATE TRIGGER session_values_updated AFTER UPDATE ON session_values WHEN ${ON} BEGIN
+        INSERT INTO outbox (what, ref, queued_at) SELECT 'session', ${SESSION_UID('id')}, ${NOW} FROM sessions
+          WHERE id = NEW.session_id AND status <> 'recording';
+      END;
+      CREATE TRIGGER markers_changed AFTER UPDATE ON markers WHEN ${ON} BEGIN
+        INSERT INTO outbox (what, ref, queued_at) SELECT 'session', ${SESSION_UID('id')}, ${NOW} FROM sessions
+          WHERE id = NEW.session_id AND status <> 'recording';
+      END;
+      CREATE TRIGGER markers_added AFTER INSERT ON markers WHEN ${ON} BEGIN
+        INSERT INTO outbox (what, ref, queued_at) SELECT 'session', ${SESSION_UID('id')}, ${NOW} FROM sessions
+          WHERE id = NEW.session_id AND status <> 'recording';
+      END;
     `,
   },
 ];
@@ -407,6 +509,11 @@ export function prepareStatements(db: Database) {
       `UPDATE clients SET name = ?, note = ? WHERE id = ? RETURNING ${CLIENT}`,
     ),
     clientDelete: p<[clientId: number], unknown>('DELETE FROM clients WHERE id = ?'),
+    /** Before a merge deletes `from`: the clinic is told it went into `into` (when the outbox is on). */
+    outboxMerge: p<[fromId: number, intoId: number], unknown>(
+      `INSERT INTO outbox (what, ref, arg, queued_at)
+        SELECT 'client-merge', f.uid, t.uid, ${NOW} FROM clients f, clients t WHERE f.id = ? AND t.id = ? AND ${ON}`,
+    ),
 
     readingInsert: p<
       [

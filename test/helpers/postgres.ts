@@ -108,7 +108,6 @@ export async function startPostgres(): Promise<PgCluster> {
     `-k ${dir}`,
     "-c listen_addresses='127.0.0.1'",
     '-c fsync=off',
-    '-c synchronous_commit=off',
     '-c full_page_writes=off',
     '-c max_connections=40',
     '-c shared_buffers=16MB',

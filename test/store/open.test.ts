@@ -43,6 +43,7 @@ describe('opening', () => {
         'gaps',
         'markers',
         'metrics',
+        'outbox',
         'phases',
         'readings',
         'samples',
@@ -50,6 +51,7 @@ describe('opening', () => {
         'sessions',
         'sqlite_sequence',
         'statuses',
+        'store_meta',
       ],
     });
   });
