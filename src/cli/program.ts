@@ -161,10 +161,10 @@ export function buildCli(): Command {
     .addOption(serveOptions.mqttConfig())
     .option(
       '--clinic-db <url>',
-      "the clinic's PostgreSQL (postgres://HOST[:PORT]/DBNAME; no password here: TABLESIDE_CLINIC_DB_PASSWORD or " +
-        "--clinic-db-config), for the clients' records",
+      "the clinic's PostgreSQL, for the clients' records across rooms (postgres://HOST[:PORT]/DB; no password here: " +
+        'TABLESIDE_CLINIC_DB_USER / TABLESIDE_CLINIC_DB_PASSWORD or --clinic-db-config)',
     )
-    .option('--clinic-db-config <file>', 'JSON file with the database\'s "user", "password" and TLS files')
+    .addOption(serveOptions.clinicDbConfig())
     .addOption(new Option('--port <n>', 'HTTP port of the overview').default(8090).argParser(port))
     .addOption(serveOptions.host())
     .addOption(serveOptions.tls())
