@@ -3,8 +3,9 @@
  * not from the outlet's code, each accepted as documented; then one message per way of being malformed, each with its
  * reason.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkMessage } from '../../src/clinic/messages.js';
+import { checkMessage, MALFORMED_REASONS } from '../../src/clinic/messages.js';
 import { ClinicOverview } from '../../src/clinic/overview.js';
 
 const enc = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -101,6 +102,64 @@ describe('checkMessage', () => {
     ],
   ])('%s: %s %j', (reason, topic, payload) => {
     expect(checkMessage(topic, enc(payload))).toMatchObject({ ok: false, reason });
+  });
+});
+
+describe('checkMessage on anything', () => {
+  const documented: Record<string, readonly string[]> = {
+    status: ['v', 'table', 'online', 'streams', 'recording'],
+    state: ['v', 'table', 'stream', 'kind', 'demo', 'state', 'batteryPct', 'session', 'recording'],
+    metrics: ['v', 'table', 'stream', 'atMs', 'tS', 'hrBpm', 'rmssdMs', 'lnRmssd', 'shift', 'quality'],
+  };
+  // Topics near the tree's shape, payloads near the documented ones (each field kept, dropped or replaced).
+  const topic = fc.oneof(
+    fc.constantFrom(
+      'tableside/v1/room-2/status',
+      'tableside/v1/room-2/client/state',
+      'tableside/v1/room-2/client/metrics',
+    ),
+    fc.string(),
+  );
+  const near = (base: Record<string, unknown>) =>
+    fc.record(
+      Object.fromEntries(
+        Object.entries(base).map(([k, v]) => [
+          k,
+          fc.oneof(
+            { arbitrary: fc.constant(v), weight: 12 },
+            { arbitrary: fc.jsonValue(), weight: 1 },
+            { arbitrary: fc.constant(undefined), weight: 1 },
+          ),
+        ]),
+      ),
+    );
+  const payload = fc.oneof(
+    fc.uint8Array().map((a) => Buffer.from(a)),
+    fc.oneof(near(status), near(state), near(metrics), fc.jsonValue()).map((v) => enc(JSON.stringify(v) ?? '')),
+    fc.tuple(near(metrics), fc.dictionary(fc.string(), fc.jsonValue())).map(([v, extra]) => enc({ ...extra, ...v })),
+  );
+
+  it('never throws; a refusal has one of the reasons; what passes holds the documented fields only', () => {
+    let passed = 0;
+    fc.assert(
+      fc.property(topic, payload, (t, p) => {
+        const checked = checkMessage(t, p);
+        if (!checked.ok) {
+          expect(MALFORMED_REASONS).toContain(checked.reason);
+          return;
+        }
+        passed += 1;
+        const m = checked.message;
+        expect(t.startsWith('tableside/v1/')).toBe(true);
+        if (m.kind === 'state-cleared') return;
+        for (const key of Object.keys(m.payload)) expect(documented[m.kind]).toContain(key);
+        if (m.kind === 'metrics')
+          expect(Object.keys(m.payload.quality).sort()).toEqual(Object.keys(metrics.quality).sort());
+      }),
+      { numRuns: 3000 },
+    );
+    // Not a property of refusals only: a fair share got through.
+    expect(passed).toBeGreaterThan(40);
   });
 });
 
