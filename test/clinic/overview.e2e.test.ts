@@ -163,6 +163,19 @@ describe('tableside clinic (real Mosquitto, real tables, real overview)', () => 
     expect(log.match(/malformed message ignored/g)).toHaveLength(6);
     expect(log).toContain('tableside/v1/room-7/status/extra');
     expect(log).not.toContain(word);
+
+    // A page of another site cannot open the overview's socket (WebSockets are not bound by CORS).
+    const foreign = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(`${overview.url.replace(/^http/, 'ws').replace(/\/$/, '')}/clinic/ws`, {
+        headers: { origin: 'http://rooms.example' },
+      });
+      ws.on('error', () => undefined);
+      ws.once('open', () => resolve('open'));
+      ws.once('unexpected-response', (_req, res) => resolve(`refused ${res.statusCode}`));
+    });
+    expect(foreign).toBe('refused 403');
+    const plain = await fetch(new URL('/clinic/ws', overview.url));
+    expect(plain.status).toBe(426);
   }, 60_000);
 
   it('an unreachable broker at start is a warning: the overview runs and shows the tables once the broker is there', async () => {
