@@ -52,10 +52,16 @@ function sessionRow(s) {
   tr.dataset.session = String(s.id);
   const th = el('th');
   th.scope = 'row';
-  const a = el('a', dayLabel(wallDay(s.date)));
-  a.href = `/sessions/${s.id}`;
-  a.setAttribute('aria-label', `Report of the session of ${dayLabel(wallDay(s.date))}`);
-  th.append(a);
+  if (s.local === false) {
+    // recorded in another room: its report lives on that table
+    tr.dataset.room = s.table ?? '';
+    th.append(dayLabel(wallDay(s.date)), el('span', ` · ${s.table ?? 'another room'}`, 'dim'));
+  } else {
+    const a = el('a', dayLabel(wallDay(s.date)));
+    a.href = `/sessions/${s.id}`;
+    a.setAttribute('aria-label', `Report of the session of ${dayLabel(wallDay(s.date))}`);
+    th.append(a);
+  }
   const shift = el('td', null, 'num');
   shift.textContent =
     s.massageShiftLn === null
@@ -72,6 +78,12 @@ function sessionRow(s) {
   if (s.before && s.after) pair.dataset.pair = 'both';
   tr.append(th, el('td', s.mainTechnique ?? '—'), shift, pair, next);
   return tr;
+}
+
+/** The rooms on the record, for the clinic line: " (room-1, room-2)". @param {ClientRecord} d */
+function roomsOf(d) {
+  const rooms = [...new Set(d.sessions.map((s) => s.table).filter((t) => t !== undefined))].sort();
+  return rooms.length === 0 ? '' : ` (${rooms.join(', ')})`;
 }
 
 /** @param {TechniqueRow} t */
@@ -130,6 +142,13 @@ function render(d) {
       ? `${dayLabel(wallDay(d.days[0].date))} – ${dayLabel(wallDay(d.days[d.days.length - 1].date))}`
       : 'no readings yet',
   ].join(' · ');
+  const note = $('clinic-note');
+  note.hidden = d.clinic !== 'unreachable' && d.clinic !== 'all-rooms';
+  note.dataset.clinic = d.clinic ?? '';
+  note.textContent =
+    d.clinic === 'unreachable'
+      ? "This table's sessions only: the clinic database is unreachable."
+      : `Every room's sessions, from the clinic database${roomsOf(d)}.`;
   const w = d.overWeeks;
   const over = $('over-weeks');
   over.dataset.verdict = w.verdict;

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import type { ClinicLookup } from '../clinic/lookup.js';
 import { type ClinicDbSettings, clinicDbSettings } from '../clinic/settings.js';
 import type { ClinicSync } from '../clinic/sync.js';
 import { Daemon, type StreamSpec } from '../daemon/daemon.js';
@@ -140,6 +141,19 @@ export async function serve(
     log: log.child({ module: 'browser-strap' }),
     ...(options.bluetooth === undefined ? {} : { bluetooth: options.bluetooth }),
   });
+  // The sender is loaded only with --clinic-db (and with it the pg driver); a store that cannot record has nothing
+  // to send.
+  let clinic: ClinicSync | null = null;
+  let lookup: ClinicLookup | null = null;
+  if (clinicDb !== null && unavailable === null) {
+    const [{ ClinicSync }, { clinicLookup }] = await Promise.all([
+      import('../clinic/sync.js'),
+      import('../clinic/lookup.js'),
+    ]);
+    const sync = new ClinicSync({ store, settings: clinicDb, log: log.child({ module: 'clinic' }) });
+    clinic = sync;
+    lookup = clinicLookup(store, () => sync.database, { reachable: () => sync.state === 'connected' });
+  }
   const app = await buildApp({
     daemon,
     store,
@@ -149,6 +163,7 @@ export async function serve(
     logs: daemonLog.state,
     access: reach.access,
     ...(reach.https === undefined ? {} : { https: reach.https }),
+    ...(lookup === null ? {} : { clinic: lookup }),
   });
   try {
     await app.listen({ port: options.port, host: options.host });
@@ -163,14 +178,8 @@ export async function serve(
   // The broker is never waited for: the table runs alone until it answers.
   const outlet = mqtt === null ? null : new MqttOutlet(mqtt, daemon, log.child({ module: 'mqtt' }));
   daemon.start();
-  // The clinic database is never waited for either: the sender keeps the outbox until it answers. It is loaded only
-  // with --clinic-db (and with it the pg driver); a store that cannot record has nothing to send.
-  let clinic: ClinicSync | null = null;
-  if (clinicDb !== null && unavailable === null) {
-    const { ClinicSync } = await import('../clinic/sync.js');
-    clinic = new ClinicSync({ store, settings: clinicDb, log: log.child({ module: 'clinic' }) });
-    clinic.start().catch((err: unknown) => log.error({ err }, 'the clinic sender could not start'));
-  }
+  // The clinic database is never waited for either: the sender keeps the outbox until it answers.
+  clinic?.start().catch((err: unknown) => log.error({ err }, 'the clinic sender could not start'));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shown = startMessage(reach, {

@@ -11,7 +11,8 @@
  * Reconciliation — what the clinic does with a table's news, and what the table learns back:
  *  1. One person per name, clinic-wide. A client whose uid the clinic does not know but whose name it does (two rooms
  *     made "Anna K" while apart) is the clinic's client: the clinic keeps the table's uid as an alias, the table
- *     takes the clinic's uid. Rows sent under an alias land on the clinic's uid.
+ *     takes the clinic's uid. Rows sent under an alias land on the clinic's uid. A client made at the table and not
+ *     edited since takes the clinic's note too; one edited at the table goes by rule 2.
  *  2. Name and note: the last edit wins (`edited_at`); equal times: the table whose name sorts first wins. A rename
  *     to a name another clinic client has is refused: the clinic keeps its name, the table keeps its own (logged
  *     without names), the note still follows rule 2.
@@ -153,6 +154,7 @@ export class ClinicSync {
     if (queued > 0) this.log.info({ items: queued }, 'the clinic outbox is on: everything on record is queued once');
     if (!this.db) {
       this.db = await openClinicDb(this.settings, {
+        max: 3,
         onIdleError: () => {
           // an idle connection cut by a server restart: the next query opens another
         },
@@ -182,6 +184,11 @@ export class ClinicSync {
 
   get state(): 'connected' | 'unreachable' | 'refused' | 'failing' | null {
     return this.said;
+  }
+
+  /** the pool (shared with the table's lookups); undefined before start */
+  get database(): ClinicDb | undefined {
+    return this.db;
   }
 
   /**
@@ -482,12 +489,20 @@ export class ClinicSync {
         );
         return { kind: 'ok', uid: client.uid };
       }
-      // Rule 1: the same name is the same person; this table's uid becomes an alias.
+      // Rule 1: the same name is the same person; this table's uid becomes an alias. A client made here and not
+      // edited since is no edit of that person's record: it takes the clinic's note; an edited one goes by rule 2.
       await tx.query('INSERT INTO client_aliases (alias_uid, uid) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
         client.uid,
         byName.uid,
       ]);
-      return this.lastWriterWins(tx, client, byName, mine, learnt);
+      const fresh = client.editedAt === client.createdAt;
+      return this.lastWriterWins(
+        tx,
+        client,
+        byName,
+        fresh ? { editedAt: new Date(0).toISOString(), by: '' } : mine,
+        learnt,
+      );
     }
     const [row] = await tx.query<ClinicClientRow>(
       'SELECT uid, name, note, edited_at, edited_by FROM clients WHERE uid = $1',

@@ -15,6 +15,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ClinicLookup } from '../clinic/lookup.js';
 import type { Daemon } from '../daemon/daemon.js';
 import type { SourceCatalog } from '../daemon/source-catalog.js';
 import type { LogsState } from '../host/logger.js';
@@ -55,6 +56,8 @@ export interface AppDeps {
   readonly access?: { readonly hostNames?: readonly string[]; readonly token?: () => string };
   /** serve HTTPS with this certificate and key (PEM); default plain HTTP */
   readonly https?: { readonly cert: string; readonly key: string };
+  /** the clinic database (`--clinic-db`): a client's record then shows every room's sessions */
+  readonly clinic?: ClinicLookup;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -92,8 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     version: deps.version ?? packageVersion(),
     ...(deps.logs === undefined ? {} : { logs: deps.logs }),
     ...(deps.catalog === undefined ? {} : { catalog: deps.catalog }),
+    ...(deps.clinic === undefined ? {} : { clinic: deps.clinic }),
   });
-  clientRoutes(app, deps.store);
+  clientRoutes(app, deps.store, deps.clinic);
   readingRoutes(app, deps.daemon, deps.store);
   await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: 'index.html' });
   await app.register(fastifyStatic, {

@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: prints speed and memory figures. Run from the project root (the script builds dist/ first).
  * `npm run bench -- soak load` runs only the parts named (engine, daemon, clients, ble, browser-strap, browser, soak,
- * load, logpipe, mqtt, clinic).
+ * load, logpipe, mqtt, clinic, clinic-sync).
  */
 import { bleBenchmarks } from './ble.js';
 import { browserBenchmarks } from './browser.js';
 import { browserStrapBenchmarks } from './browser-strap.js';
 import { clientBenchmarks } from './clients.js';
 import { CLINIC_PROCESSES, CLINIC_SECONDS, CLINIC_TABLES, clinicBenchmarks } from './clinic.js';
+import { CLINIC_SYNC_SESSIONS, clinicSyncBenchmarks } from './clinic-sync.js';
 import { daemonBenchmarks } from './daemon.js';
 import { engineBenchmarks } from './engine.js';
 import { LOAD_SECONDS, LOAD_STRAPS, LOAD_VIEWERS_PER_STRAP, loadBenchmarks } from './load.js';
@@ -28,6 +29,7 @@ const PARTS = [
   'logpipe',
   'mqtt',
   'clinic',
+  'clinic-sync',
 ] as const;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((p) => !(PARTS as readonly string[]).includes(p));
@@ -81,5 +83,11 @@ if (run('clinic')) {
     `Clinic overview: ${CLINIC_TABLES} simulated tables (real time, ${CLINIC_PROCESSES} processes) through Mosquitto, ` +
       `the overview and its page socket, ${CLINIC_SECONDS} s`,
     await clinicBenchmarks(),
+  );
+}
+if (run('clinic-sync')) {
+  printFigures(
+    `Clinic database: a table sends ${CLINIC_SYNC_SESSIONS} finished one-hour sessions to PostgreSQL (fsync on)`,
+    await clinicSyncBenchmarks(),
   );
 }

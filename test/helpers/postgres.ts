@@ -4,7 +4,8 @@
  * the tools run as the `postgres` user through runuser, with the directory handed to that user.
  *
  * The superuser `tableside` has a password (TCP connections use scram-sha-256), so a wrong password is refused as on
- * a real server. fsync is off: the tests kill the server, they do not pull the plug on the machine.
+ * a real server. fsync is off unless asked (`durable`): the tests kill the server, they do not pull the plug on the
+ * machine.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -66,7 +67,8 @@ export interface PgCluster {
   log(): string;
 }
 
-export async function startPostgres(): Promise<PgCluster> {
+/** `durable`: fsync on, as a real server runs (the bench); the tests run without it. */
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<PgCluster> {
   const bin = postgresBin();
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'tableside-pg-'));
@@ -103,17 +105,16 @@ export async function startPostgres(): Promise<PgCluster> {
   ]);
   rmSync(pwfile);
   const port = await freePort();
-  const options = [
+  const serverOptions = [
     `-p ${port}`,
     `-k ${dir}`,
     "-c listen_addresses='127.0.0.1'",
-    '-c fsync=off',
-    '-c full_page_writes=off',
+    ...(options.durable ? [] : ['-c fsync=off', '-c full_page_writes=off']),
     '-c max_connections=40',
     '-c shared_buffers=16MB',
   ].join(' ');
   const start = async () => {
-    await tool('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '30', 'start']);
+    await tool('pg_ctl', ['-D', data, '-l', logFile, '-o', serverOptions, '-w', '-t', '30', 'start']);
   };
   const stop = async () => {
     await tool('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);

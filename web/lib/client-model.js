@@ -14,6 +14,8 @@ import { DASH, num, signedPct } from './format.js';
  * @property {RecordSession[]} sessions
  * @property {TechniqueRow[]} techniques
  * @property {OverWeeks} overWeeks
+ * @property {'all-rooms' | 'not-yet' | 'unreachable'} [clinic] with a clinic database (src/clinic/lookup.ts): every
+ *   room's sessions, the client not there yet, or this table's sessions only because the database did not answer
  *
  * @typedef {object} RecordReading a reading as the record shows it: `reason` only when it has no value
  * @property {number} id
@@ -32,7 +34,10 @@ import { DASH, num, signedPct } from './format.js';
  *   status: import('../../src/store/types.js').StoredSession['status'],
  *   techniques: readonly string[],
  *   mainTechniqueSet: boolean,
- * }} RecordSession
+ *   table?: string,
+ *   local?: boolean,
+ * }} RecordSession `table` and `local` with a clinic database: the room that recorded it, and whether it is this
+ *   table's (only those have a report here)
  * @typedef {import('../../src/tracking/timeline.js').DayRow} DayRow
  * @typedef {import('../../src/tracking/timeline.js').TechniqueRow} TechniqueRow
  * @typedef {import('../../src/tracking/timeline.js').OverWeeks} OverWeeks

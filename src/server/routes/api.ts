@@ -3,6 +3,7 @@
  * daemon, which stores them and tells the viewers, so a command shows on every screen the same way a beat does.
  */
 import type { FastifyInstance } from 'fastify';
+import type { ClinicLookup } from '../../clinic/lookup.js';
 import type { Daemon } from '../../daemon/daemon.js';
 import type { SourceCatalog, SourceChoice } from '../../daemon/source-catalog.js';
 import type { LogsState } from '../../host/logger.js';
@@ -48,9 +49,11 @@ export interface ApiDeps {
   readonly catalog?: SourceCatalog;
   /** where the daemon's log goes and whether it flows (host/logger.ts) */
   readonly logs?: () => LogsState;
+  /** the clinic database: a client made here by a name it knows takes its uid and note */
+  readonly clinic?: ClinicLookup;
 }
 
-export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalog, logs }: ApiDeps): void {
+export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalog, logs, clinic }: ApiDeps): void {
   const requireCatalog = (): SourceCatalog => {
     if (!catalog) throw new ApiError(409, 'SOURCE_FIXED', 'this tableside was started with a fixed source');
     return catalog;
@@ -141,7 +144,11 @@ export function apiRoutes(app: FastifyInstance, { daemon, store, version, catalo
     } else {
       const name = clientName ?? clientLabel;
       checkClientName(clientName);
-      if (name !== undefined && name.trim() !== '') client = findOrCreateClient(store, name).client;
+      if (name !== undefined && name.trim() !== '') {
+        const found = findOrCreateClient(store, name);
+        client = found.client;
+        if (found.created && clinic) await clinic.created(client.id);
+      }
     }
     const session = daemon.startSession({
       clientLabel: client?.name ?? clientLabel ?? '',

@@ -3,9 +3,13 @@
  * prints), rename and note, merge (says what would move unless `confirm: true`), export, delete, and readings
  * (upload a file's text, delete one). A session's main technique can be changed afterwards.
  *
+ * With a clinic database (`--clinic-db`) a client's record is read there, with every room's sessions; when it does not
+ * answer, the table's own record says so (`clinic: 'unreachable'`).
+ *
  * Names and notes are personal data: no message of these routes carries one (refusals are logged with their message).
  */
 import type { FastifyInstance } from 'fastify';
+import type { ClinicLookup } from '../../clinic/lookup.js';
 import { clientExport, clientRecord, computeSessionValues } from '../../io/client-record.js';
 import { readingsFromText } from '../../io/reading-import.js';
 import { baseName } from '../../io/text.js';
@@ -56,7 +60,7 @@ export function checkClientName(name: string | undefined): void {
   }
 }
 
-export function clientRoutes(app: FastifyInstance, store: SessionStore): void {
+export function clientRoutes(app: FastifyInstance, store: SessionStore, clinic?: ClinicLookup): void {
   const requireClient = (clientId: number): StoredClient => {
     const client = getClient(store, clientId);
     if (!client) throw clientNotFound(clientId);
@@ -67,7 +71,10 @@ export function clientRoutes(app: FastifyInstance, store: SessionStore): void {
 
   app.post<{ Body: NewClientBody }>('/api/clients', { schema: { body: newClientBody } }, async (request, reply) => {
     checkClientName(request.body.name);
-    const client = createClient(store, request.body.name, request.body.note ?? '');
+    const created = createClient(store, request.body.name, request.body.note ?? '');
+    // A name the clinic knows is that person: the client takes the clinic's uid and note (when it answers in time).
+    if (clinic) await clinic.created(created.id);
+    const client = getClient(store, created.id) ?? created;
     void reply.code(201).header('location', `/api/clients/${client.id}`);
     return client;
   });
@@ -77,9 +84,14 @@ export function clientRoutes(app: FastifyInstance, store: SessionStore): void {
     { schema: { params: clientParams, querystring: clientQuery } },
     async (request) => {
       const id = idOf(request.params.id);
-      const record = clientRecord(store, id, timelineOptions(request.query));
+      const options = timelineOptions(request.query);
+      const record = clientRecord(store, id, options);
       if (!record) throw clientNotFound(id);
-      return record;
+      if (!clinic) return record;
+      // With a clinic database: every room's sessions, or this table's with a word on why.
+      const answer = await clinic.record(id, options);
+      if (answer.kind === 'record') return { ...answer.record, clinic: 'all-rooms' };
+      return { ...record, clinic: answer.kind };
     },
   );
 
