@@ -239,7 +239,9 @@ async function loadClients() {
     $('clients').hidden = clients.length === 0;
     setText(
       $('clients-status'),
-      clients.length === 0 ? 'No client in the clinic database yet.' : `${clients.length} clients`,
+      clients.length === 0
+        ? 'No client in the clinic database yet.'
+        : `${clients.length} client${clients.length === 1 ? '' : 's'}`,
     );
   } catch {
     setText($('clients-status'), 'The overview cannot be reached.');
