@@ -17,7 +17,8 @@ const MAY_IMPORT = {
   viewers: ['hrv', 'domain', 'session', 'store', 'tracking'], // the viewers' hub and the protocol
   daemon: ['hrv', 'domain', 'session', 'tracking', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers'], // the live core
   outlets: ['hrv', 'domain', 'session', 'viewers', 'daemon'], // sinks beside the viewers: the MQTT outlet
-  // the clinic's records in PostgreSQL: the outbox's sender, the reader of a client's record across rooms
+  // the clinic: its records in PostgreSQL (the outbox's sender, the reader of a client's record across rooms) and
+  // the overview's live picture from MQTT; of outlets/, only the topic tree and the broker settings (a rule below)
   clinic: ['hrv', 'domain', 'session', 'tracking', 'io', 'store', 'host', 'outlets'],
   server: ['hrv', 'domain', 'session', 'tracking', 'store', 'io', 'ble', 'viewers', 'daemon', 'host', 'clinic'], // the HTTP side
   cli: [
@@ -89,9 +90,9 @@ module.exports = {
     },
     {
       name: 'mqtt-once',
-      comment: 'only src/outlets/mqtt.ts imports mqtt',
+      comment: "only the table's outlet (src/outlets/mqtt.ts) and the overview's subscriber import mqtt",
       severity: 'error',
-      from: { pathNot: '^src/outlets/mqtt\\.ts$' },
+      from: { pathNot: ['^src/outlets/mqtt\\.ts$', '^src/clinic/subscriber\\.ts$'] },
       to: { path: '^node_modules/mqtt/' },
     },
     {
@@ -102,11 +103,11 @@ module.exports = {
       to: { path: '^node_modules/(@types/pg|pg|pg-[a-z-]+)/' },
     },
     {
-      name: 'clinic-outlets-settings-only',
-      comment: 'src/clinic/ shares the table name of the MQTT settings, nothing else of the outlets',
+      name: 'clinic-outlets',
+      comment: "src/clinic/ reads the topic tree and the broker settings of src/outlets/, never the table's outlet",
       severity: 'error',
       from: { path: '^src/clinic/' },
-      to: { path: '^src/outlets/', pathNot: '^src/outlets/mqtt-settings\\.ts$' },
+      to: { path: '^src/outlets/', pathNot: '^src/outlets/(mqtt-topics|mqtt-settings)\\.ts$' },
     },
     {
       name: 'noble-once',

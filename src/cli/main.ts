@@ -9,5 +9,5 @@ try {
 } catch (err) {
   const e = err as Error & { code?: string };
   stderr().write(`tableside: ${e.message}\n`);
-  process.exitCode = e.code?.startsWith('RR_FILE') ? 2 : 1;
+  process.exitCode = e.code?.startsWith('RR_FILE') || e.code === 'CLINIC_REFUSED' ? 2 : 1;
 }

@@ -151,6 +151,29 @@ export function buildCli(): Command {
     });
 
   program
+    .command('clinic')
+    .description(
+      "the clinic overview: every table's live state from the MQTT broker, served as one page (with the tables' " +
+        'access token and TLS options)',
+    )
+    .hook('preAction', () => liveOutput())
+    .requiredOption('--mqtt <url>', 'the broker the tables publish to (mqtt:// or mqtts://; no password here)')
+    .addOption(serveOptions.mqttConfig())
+    .option(
+      '--clinic-db <url>',
+      "the clinic's PostgreSQL, for the clients' records across rooms (postgres://HOST[:PORT]/DB; no password here: " +
+        'TABLESIDE_CLINIC_DB_USER / TABLESIDE_CLINIC_DB_PASSWORD or --clinic-db-config)',
+    )
+    .addOption(serveOptions.clinicDbConfig())
+    .addOption(new Option('--port <n>', 'HTTP port of the overview').default(8090).argParser(port))
+    .addOption(serveOptions.host())
+    .addOption(serveOptions.tls())
+    .addOption(serveOptions.tlsCert())
+    .addOption(serveOptions.tlsKey())
+    .addOption(serveOptions.logFile())
+    .action(async (opts) => (await import('./clinic-command.js')).clinicCommand(opts));
+
+  program
     .command('sessions')
     .description('list the stored sessions')
     .addOption(serveOptions.db())

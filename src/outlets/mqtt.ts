@@ -19,10 +19,17 @@ import type { Logger } from 'pino';
 import type { DaemonObserver } from '../daemon/daemon.js';
 import type { MetricsMessage, ServerMessage, StreamInfo } from '../viewers/protocol.js';
 import type { MqttSettings } from './mqtt-settings.js';
+import { type MetricsPayload, type StatePayload, type StatusPayload, TOPIC_VERSION, topics } from './mqtt-topics.js';
 
-/** The topic tree's root and version: a change of any payload's meaning makes it v2. */
-export const TOPIC_ROOT = 'tableside/v1';
-export const TOPIC_VERSION = 1;
+export {
+  type MetricsPayload,
+  type StatePayload,
+  type StatusPayload,
+  TOPIC_ROOT,
+  TOPIC_VERSION,
+  topics,
+} from './mqtt-topics.js';
+
 /** At most one metrics message per stream per this many ms. */
 export const METRICS_INTERVAL_MS = 1000;
 /** Values are held back at most this long to keep to METRICS_INTERVAL_MS; later ones are skipped. */
@@ -36,62 +43,6 @@ const CONNECT_TIMEOUT_MS = 5000;
 /** seconds: the broker gives the table up (last will) after 1.5× this without a word */
 const KEEPALIVE_S = 10;
 const CLOSE_WAIT_MS = 1000;
-
-export const topics = {
-  status: (table: string) => `${TOPIC_ROOT}/${table}/status`,
-  state: (table: string, stream: string) => `${TOPIC_ROOT}/${table}/${stream}/state`,
-  metrics: (table: string, stream: string) => `${TOPIC_ROOT}/${table}/${stream}/metrics`,
-};
-
-/** `…/status`: whether the table is running. The last will is the same with `online: false`. */
-export interface StatusPayload {
-  readonly v: typeof TOPIC_VERSION;
-  readonly table: string;
-  readonly online: boolean;
-  /** the streams the table runs (client, therapist, …): while online */
-  readonly streams?: readonly string[];
-  /** false when the session store failed: the live view goes on, nothing is stored */
-  readonly recording?: boolean;
-}
-
-/** `…/<stream>/state`: the strap and the session of one stream. */
-export interface StatePayload {
-  readonly v: typeof TOPIC_VERSION;
-  readonly table: string;
-  readonly stream: string;
-  /** ble, simulated or replay */
-  readonly kind: StreamInfo['kind'];
-  readonly demo: boolean;
-  /** scanning, connecting, live, stale, disconnected, ended; null before the source said anything */
-  readonly state: StreamInfo['state'];
-  readonly batteryPct: number | null;
-  /** a session is running on this stream */
-  readonly session: boolean;
-  /** …and it is being stored */
-  readonly recording: boolean;
-}
-
-/** `…/<stream>/metrics`: the latest live values (null while not valid; `quality.reason` says why). */
-export interface MetricsPayload {
-  readonly v: typeof TOPIC_VERSION;
-  readonly table: string;
-  readonly stream: string;
-  /** when the beat behind these values reached the table, ms since the epoch */
-  readonly atMs: number;
-  /** beat time in the stream's session, s */
-  readonly tS: number;
-  readonly hrBpm: number | null;
-  readonly rmssdMs: number | null;
-  readonly lnRmssd: number | null;
-  /** against the session's baseline: shifting-to-rest, activated, no-clear-change, unknown; null before a baseline */
-  readonly shift: string | null;
-  readonly quality: {
-    readonly settling: boolean;
-    readonly tooIrregular: boolean;
-    readonly correctedPct: number;
-    readonly reason: string | null;
-  };
-}
 
 /** What the outlet reads of the daemon: in-memory state only, never the store. */
 export interface ObservedTable {

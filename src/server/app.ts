@@ -112,7 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 }
 
 /** The installed uplot's `dist/` folder (its `main` lives there). */
-function uplotDist(): string {
+export function uplotDist(): string {
   return dirname(createRequire(import.meta.url).resolve('uplot'));
 }
 

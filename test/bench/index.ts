@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: prints speed and memory figures. Run from the project root (the script builds dist/ first).
  * `npm run bench -- soak load` runs only the parts named (engine, daemon, clients, ble, browser-strap, browser, soak,
- * load, logpipe, mqtt, clinic-sync).
+ * load, logpipe, mqtt, clinic, clinic-sync).
  */
 import { bleBenchmarks } from './ble.js';
 import { browserBenchmarks } from './browser.js';
 import { browserStrapBenchmarks } from './browser-strap.js';
 import { clientBenchmarks } from './clients.js';
+import { CLINIC_PROCESSES, CLINIC_SECONDS, CLINIC_TABLES, clinicBenchmarks } from './clinic.js';
 import { CLINIC_SYNC_SESSIONS, clinicSyncBenchmarks } from './clinic-sync.js';
 import { daemonBenchmarks } from './daemon.js';
 import { engineBenchmarks } from './engine.js';
@@ -27,6 +28,7 @@ const PARTS = [
   'load',
   'logpipe',
   'mqtt',
+  'clinic',
   'clinic-sync',
 ] as const;
 const asked = process.argv.slice(2);
@@ -74,6 +76,13 @@ if (run('mqtt')) {
   printFigures(
     `MQTT: ${MQTT_TABLES} simulated tables (real time) through Mosquitto, one subscriber, ${MQTT_SECONDS} s`,
     await mqttBenchmarks(),
+  );
+}
+if (run('clinic')) {
+  printFigures(
+    `Clinic overview: ${CLINIC_TABLES} simulated tables (real time, ${CLINIC_PROCESSES} processes) through Mosquitto, ` +
+      `the overview and its page socket, ${CLINIC_SECONDS} s`,
+    await clinicBenchmarks(),
   );
 }
 if (run('clinic-sync')) {

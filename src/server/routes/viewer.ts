@@ -79,7 +79,10 @@ function requireKnownStream(daemon: Daemon) {
  * A browser page from another site could open this socket (WebSockets are not bound by CORS) and read a client's
  * heart data: refuse an `Origin` that is not this server. No `Origin` (curl, scripts, tests) is not a browser page.
  */
-async function refuseForeignOrigin(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+export async function refuseForeignOrigin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
   const origin = request.headers.origin;
   if (origin === undefined || sameHost(origin, request.headers.host)) return undefined;
   request.log.warn({ origin }, 'viewer socket from another origin refused');
