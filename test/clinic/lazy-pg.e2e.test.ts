@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCliResult, tempDir } from '../helpers/daemon-process.js';
-import { freePort } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/free-port.js';
 
 const WATCH = join(import.meta.dirname, '../helpers/module-watch.mjs');
 const cleanups: (() => void)[] = [];

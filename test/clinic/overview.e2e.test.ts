@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ClinicSocketMessage, TableView } from '../../src/clinic/shapes.js';
 import { CLI, type RunningDaemon, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
-import { type Broker, freePort, type Received, startBroker, subscribe } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/free-port.js';
+import { type Broker, type Received, startBroker, subscribe } from '../helpers/mosquitto.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

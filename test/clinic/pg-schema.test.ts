@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClinicDbError, openClinicDb } from '../../src/clinic/pg.js';
 import { CLINIC_SCHEMA_VERSION, ClinicSchemaError, migrateClinicDb } from '../../src/clinic/pg-schema.js';
-import { freePort } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/free-port.js';
 import { clusterSettings, type PgCluster, startPostgres } from '../helpers/postgres.js';
 
 let cluster: PgCluster;

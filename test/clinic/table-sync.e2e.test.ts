@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openClinicDb } from '../../src/clinic/pg.js';
 import { exited, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
-import { freePort } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/free-port.js';
 import { clusterSettings, type PgCluster, startPostgres } from '../helpers/postgres.js';
 
 let cluster: PgCluster;

@@ -22,7 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './mosquitto.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
