@@ -160,8 +160,11 @@ function drawSessions(u, record, p, el) {
 export function clientTimelineChart(el, p, record, { fromDay } = {}) {
   const data = timelineColumns(record);
   const days = /** @type {number[]} */ (data[0]);
-  const first = fromDay ?? days[0] ?? 0;
-  const lastDay = days.at(-1) ?? first + 1;
+  // The days of readings and of sessions: a record with sessions and no readings yet still spans its sessions.
+  const spanned = [...days, ...record.sessions.map((s) => Math.floor(wallDay(s.startedAt)))];
+  const earliest = spanned.length === 0 ? 0 : Math.min(...spanned);
+  const first = fromDay ?? earliest;
+  const lastDay = spanned.length === 0 ? first + 1 : Math.max(first, ...spanned);
   /** @type {uPlot.Options} */
   const opts = {
     ...sizeOf(el),
