@@ -21,36 +21,26 @@ describe("a client's record on a table with --clinic-db (two real daemons, real 
     const dir = tempDir();
     cleanups.push(dir.remove);
     // --table comes from the host name by default; each daemon names its room explicitly
-    const room1 = await startDaemon(
-      [
-        'simulate',
-        '--speed',
-        '20',
-        '--db',
-        `${dir.path}/room-1.db`,
-        '--clinic-db',
-        pg.cluster.url('lookup'),
-        '--table',
-        'room-1',
-      ],
-      { ...pg.cluster.env, TABLESIDE_LOG_LEVEL: 'info' },
-    );
-    cleanups.push(() => room1.child.kill('SIGKILL'));
-    const room2 = await startDaemon(
-      [
-        'simulate',
-        '--speed',
-        '20',
-        '--db',
-        `${dir.path}/room-2.db`,
-        '--clinic-db',
-        pg.cluster.url('lookup'),
-        '--table',
-        'room-2',
-      ],
-      { ...pg.cluster.env, TABLESIDE_LOG_LEVEL: 'info' },
-    );
-    cleanups.push(() => room2.child.kill('SIGKILL'));
+    const table = async (name: string) => {
+      const d = await startDaemon(
+        [
+          'simulate',
+          '--speed',
+          '20',
+          '--db',
+          `${dir.path}/${name}.db`,
+          '--clinic-db',
+          pg.cluster.url('lookup'),
+          '--table',
+          name,
+        ],
+        { ...pg.cluster.env, TABLESIDE_LOG_LEVEL: 'info' },
+      );
+      cleanups.push(() => d.child.kill('SIGKILL'));
+      return d;
+    };
+    const room1 = await table('room-1');
+    const room2 = await table('room-2');
 
     const connected = (d: RunningDaemon) => /connected to the clinic database/.test(d.output());
     await waitFor(() => connected(room1) && connected(room2), 15_000, 'both tables connected');
