@@ -10,13 +10,13 @@ const MAY_IMPORT = {
   tracking: ['hrv', 'domain'], // a client's weeks: daily values, baselines, normal range, techniques (pure statistics)
   store: ['hrv', 'domain'], // the SQLite store
   pipeline: ['hrv', 'domain'], // RxJS operators on beat time
-  host: ['domain'], // machine plumbing: config, paths, token, certificate, addresses, logger
+  host: ['domain'], // machine plumbing: config, paths, token, certificate, addresses, logger, connection credentials
   io: ['hrv', 'domain', 'session', 'store', 'tracking'], // file readers and writers (exports of stored sessions)
   sources: ['hrv', 'domain', 'io'], // replay, simulated strap
   ble: ['hrv', 'domain'], // the noble source
   viewers: ['hrv', 'domain', 'session', 'store', 'tracking'], // the viewers' hub and the protocol
   daemon: ['hrv', 'domain', 'session', 'tracking', 'store', 'pipeline', 'io', 'sources', 'ble', 'viewers'], // the live core
-  outlets: ['hrv', 'domain', 'session', 'viewers', 'daemon'], // sinks beside the viewers: the MQTT outlet
+  outlets: ['hrv', 'domain', 'session', 'viewers', 'daemon', 'host'], // sinks beside the viewers: the MQTT outlet
   // the clinic: its records in PostgreSQL (the outbox's sender, the reader of a client's record across rooms) and
   // the overview's live picture from MQTT; of outlets/, only the topic tree and the broker settings (a rule below)
   clinic: ['hrv', 'domain', 'session', 'tracking', 'io', 'store', 'host', 'outlets'],

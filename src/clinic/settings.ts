@@ -6,8 +6,7 @@
  * rejectUnauthorized; paths relative to the file); the environment wins over the file. With a CA or a client
  * certificate the connection is TLS. The log only ever sees `shown`: scheme, host, port and database.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { connectionCredentials, parseConnectionUrl } from '../host/connection-config.js';
 import { tableName } from '../outlets/mqtt-settings.js';
 
 export interface ClinicDbSettings {
@@ -26,19 +25,18 @@ export interface ClinicDbSettings {
   readonly beats: boolean;
 }
 
-/** The keys `--clinic-db-config` may hold. */
-export interface ClinicDbConfigFile {
-  user?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  rejectUnauthorized?: boolean;
-}
-
 export class ClinicSettingsError extends Error {
   override readonly name = 'ClinicSettingsError';
 }
+
+const NAMES = {
+  option: '--clinic-db',
+  configOption: '--clinic-db-config',
+  userKey: 'user',
+  userEnv: 'TABLESIDE_CLINIC_DB_USER',
+  passwordEnv: 'TABLESIDE_CLINIC_DB_PASSWORD',
+  fail: (message: string) => new ClinicSettingsError(message),
+};
 
 export function clinicDbSettings(input: {
   readonly url: string;
@@ -48,23 +46,11 @@ export function clinicDbSettings(input: {
   readonly env: NodeJS.ProcessEnv;
   readonly hostname: string;
 }): ClinicDbSettings {
-  let parsed: URL;
-  try {
-    parsed = new URL(input.url);
-  } catch {
-    throw new ClinicSettingsError('--clinic-db: expected a URL such as postgres://db.local:5432/clinic');
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new ClinicSettingsError(
-      `--clinic-db: the URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`,
-    );
-  }
-  if (parsed.password !== '') {
-    throw new ClinicSettingsError(
-      '--clinic-db: the URL holds a password, which would show in the process list and the log: ' +
-        'put it in TABLESIDE_CLINIC_DB_PASSWORD or in the --clinic-db-config file instead',
-    );
-  }
+  const parsed = parseConnectionUrl(input.url, {
+    ...NAMES,
+    expected: 'a URL such as postgres://db.local:5432/clinic',
+    protocols: ['postgres:', 'postgresql:'],
+  });
   if (parsed.hostname === '') throw new ClinicSettingsError('--clinic-db: the URL names no host');
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/')) {
@@ -77,24 +63,13 @@ export function clinicDbSettings(input: {
   // An IPv6 literal keeps its brackets in URL.hostname; the driver wants it bare.
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
   const shown = `${parsed.protocol}//${parsed.hostname}:${port}/${database}`;
-  const fromUrl = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
-  const file = input.configFile === undefined ? {} : readConfigFile(input.configFile);
-  const base = input.configFile === undefined ? process.cwd() : dirname(resolve(input.configFile));
-  const pem = (key: 'ca' | 'cert' | 'key') => {
-    const path = file[key];
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(resolve(base, path));
-    } catch (err) {
-      throw new ClinicSettingsError(`--clinic-db-config: "${key}": cannot read ${path}: ${(err as Error).message}`);
-    }
-  };
-  const user = nonEmpty(input.env.TABLESIDE_CLINIC_DB_USER) ?? file.user ?? fromUrl;
-  const password = nonEmpty(input.env.TABLESIDE_CLINIC_DB_PASSWORD) ?? file.password;
-  const ca = pem('ca');
-  const cert = pem('cert');
-  const key = pem('key');
-  const tls = ca !== undefined || cert !== undefined || key !== undefined || file.rejectUnauthorized !== undefined;
+  const { user, password, ca, cert, key, rejectUnauthorized } = connectionCredentials(
+    parsed,
+    input.configFile,
+    input.env,
+    NAMES,
+  );
+  const tls = ca !== undefined || cert !== undefined || key !== undefined || rejectUnauthorized !== undefined;
   return {
     host,
     port,
@@ -109,39 +84,10 @@ export function clinicDbSettings(input: {
             ...(ca === undefined ? {} : { ca }),
             ...(cert === undefined ? {} : { cert }),
             ...(key === undefined ? {} : { key }),
-            rejectUnauthorized: file.rejectUnauthorized !== false,
+            rejectUnauthorized: rejectUnauthorized !== false,
           },
         }
       : {}),
     beats: input.beats === true,
   };
-}
-
-function readConfigFile(path: string): ClinicDbConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ClinicSettingsError(`--clinic-db-config: cannot read ${path}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ClinicSettingsError(`--clinic-db-config: ${path} is not JSON (expected {"user": …, "password": …})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ClinicSettingsError(`--clinic-db-config: ${path} must hold one JSON object`);
-  }
-  const known = new Set(['user', 'password', 'ca', 'cert', 'key', 'rejectUnauthorized']);
-  for (const [k, v] of Object.entries(value)) {
-    if (!known.has(k)) throw new ClinicSettingsError(`--clinic-db-config: ${path}: unknown key "${k.slice(0, 40)}"`);
-    const want = k === 'rejectUnauthorized' ? 'boolean' : 'string';
-    if (typeof v !== want) throw new ClinicSettingsError(`--clinic-db-config: ${path}: "${k}" must be a ${want}`);
-  }
-  return value as ClinicDbConfigFile;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }

@@ -4,8 +4,7 @@
  * from the environment (TABLESIDE_MQTT_USERNAME, TABLESIDE_MQTT_PASSWORD) or a JSON file (`--mqtt-config FILE`), as
  * do the TLS files of an `mqtts://` broker. The log only ever sees `shown`: scheme, host and port.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { connectionCredentials, parseConnectionUrl } from '../host/connection-config.js';
 
 export interface MqttSettings {
   /** the broker's URL without user name or password */
@@ -24,22 +23,21 @@ export interface MqttSettings {
   readonly rejectUnauthorized: boolean;
 }
 
-/** The keys `--mqtt-config` may hold; file paths are relative to the file itself. */
-export interface MqttConfigFile {
-  username?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  rejectUnauthorized?: boolean;
-}
-
 /** A table's name: a single topic level (no `/`, `+` or `#`), plain enough for a URL and a log line. */
 export const TABLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 export class MqttSettingsError extends Error {
   override readonly name = 'MqttSettingsError';
 }
+
+const NAMES = {
+  option: '--mqtt',
+  configOption: '--mqtt-config',
+  userKey: 'username',
+  userEnv: 'TABLESIDE_MQTT_USERNAME',
+  passwordEnv: 'TABLESIDE_MQTT_PASSWORD',
+  fail: (message: string) => new MqttSettingsError(message),
+};
 
 export function mqttSettings(input: {
   readonly url: string;
@@ -48,50 +46,25 @@ export function mqttSettings(input: {
   readonly env: NodeJS.ProcessEnv;
   readonly hostname: string;
 }): MqttSettings {
-  let parsed: URL;
-  try {
-    parsed = new URL(input.url);
-  } catch {
-    throw new MqttSettingsError('--mqtt: expected a broker URL such as mqtt://broker.local:1883 or mqtts://…:8883');
-  }
-  if (parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') {
-    throw new MqttSettingsError(`--mqtt: the URL must start with mqtt:// or mqtts://, not ${parsed.protocol}//`);
-  }
-  if (parsed.password !== '') {
-    throw new MqttSettingsError(
-      '--mqtt: the URL holds a password, which would show in the process list and the log: ' +
-        'put it in TABLESIDE_MQTT_PASSWORD or in the --mqtt-config file instead',
-    );
-  }
+  const parsed = parseConnectionUrl(input.url, {
+    ...NAMES,
+    expected: 'a broker URL such as mqtt://broker.local:1883 or mqtts://…:8883',
+    protocols: ['mqtt:', 'mqtts:'],
+  });
   const port = parsed.port || (parsed.protocol === 'mqtts:' ? '8883' : '1883');
   const shown = `${parsed.protocol}//${parsed.hostname}:${port}`;
-  const fromUrl = parsed.username === '' ? undefined : decodeURIComponent(parsed.username);
-  const file = input.configFile === undefined ? {} : readConfigFile(input.configFile);
-  const base = input.configFile === undefined ? process.cwd() : dirname(resolve(input.configFile));
-  const pem = (key: 'ca' | 'cert' | 'key') => {
-    const path = file[key];
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(resolve(base, path));
-    } catch (err) {
-      throw new MqttSettingsError(`--mqtt-config: "${key}": cannot read ${path}: ${(err as Error).message}`);
-    }
-  };
-  const username = nonEmpty(input.env.TABLESIDE_MQTT_USERNAME) ?? file.username ?? fromUrl;
-  const password = nonEmpty(input.env.TABLESIDE_MQTT_PASSWORD) ?? file.password;
-  const ca = pem('ca');
-  const cert = pem('cert');
-  const key = pem('key');
+  const {
+    user: username,
+    rejectUnauthorized,
+    ...secrets
+  } = connectionCredentials(parsed, input.configFile, input.env, NAMES);
   return {
     url: shown,
     shown,
     table: tableName(input.table, input.hostname),
     ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
-    ...(ca === undefined ? {} : { ca }),
-    ...(cert === undefined ? {} : { cert }),
-    ...(key === undefined ? {} : { key }),
-    rejectUnauthorized: file.rejectUnauthorized !== false,
+    ...secrets,
+    rejectUnauthorized: rejectUnauthorized !== false,
   };
 }
 
@@ -111,33 +84,4 @@ export function tableName(given: string | undefined, hostname: string): string {
     .replace(/^[-_]+/, '')
     .slice(0, 63);
   return TABLE_NAME.test(name) ? name : 'table';
-}
-
-function readConfigFile(path: string): MqttConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new MqttSettingsError(`--mqtt-config: cannot read ${path}: ${(err as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new MqttSettingsError(`--mqtt-config: ${path} is not JSON (expected {"username": …, "password": …})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new MqttSettingsError(`--mqtt-config: ${path} must hold one JSON object`);
-  }
-  const known = new Set(['username', 'password', 'ca', 'cert', 'key', 'rejectUnauthorized']);
-  for (const [k, v] of Object.entries(value)) {
-    if (!known.has(k)) throw new MqttSettingsError(`--mqtt-config: ${path}: unknown key "${k.slice(0, 40)}"`);
-    const want = k === 'rejectUnauthorized' ? 'boolean' : 'string';
-    if (typeof v !== want) throw new MqttSettingsError(`--mqtt-config: ${path}: "${k}" must be a ${want}`);
-  }
-  return value as MqttConfigFile;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }

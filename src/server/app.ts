@@ -8,30 +8,19 @@
  * values reach the viewers through the daemon's hub.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import fastifyCookie from '@fastify/cookie';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ClinicLookup } from '../clinic/lookup.js';
 import type { Daemon } from '../daemon/daemon.js';
 import type { SourceCatalog } from '../daemon/source-catalog.js';
 import type { LogsState } from '../host/logger.js';
-import { ownHostNames } from '../host/network.js';
 import type { SessionStore } from '../store/session-store.js';
-import { type AccessOptions, accessControl, requestForLog } from './access.js';
-import { formatSchemaErrors, handleError, handleNotFound } from './errors.js';
+import { type FastifyAppOptions, fastifyApp, serveUplot } from './fastify-app.js';
 import { apiRoutes } from './routes/api.js';
 import { clientRoutes } from './routes/clients.js';
 import { pageRoutes } from './routes/pages.js';
 import { readingRoutes } from './routes/readings.js';
 import { VIEWER_MAX_PAYLOAD_BYTES, viewerRoutes } from './routes/viewer.js';
-import { securityHeaders } from './security-headers.js';
-
-/** The files of the `uplot` package the pages load; nothing else in its folder is served. */
-export const UPLOT_FILES: readonly string[] = ['uPlot.esm.js', 'uPlot.min.css'];
 
 /** The largest request body, bytes: a therapist note (2000 characters, up to 4 bytes each) and its JSON around it. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
@@ -49,45 +38,22 @@ export interface AppDeps {
   readonly logs?: () => LogsState;
   /** the sources a viewer may choose for a stream; without it, the streams keep their sources */
   readonly catalog?: SourceCatalog;
-  /**
-   * Who may connect (access.ts): the names `Host` may carry (default: this machine's) and, when the daemon listens
-   * beyond this machine, the access token. Default: no token, as for the loopback-only daemon.
-   */
-  readonly access?: { readonly hostNames?: readonly string[]; readonly token?: () => string };
-  /** serve HTTPS with this certificate and key (PEM); default plain HTTP */
-  readonly https?: { readonly cert: string; readonly key: string };
+  /** who may connect, and HTTPS (fastify-app.ts) */
+  readonly access?: FastifyAppOptions['access'];
+  readonly https?: FastifyAppOptions['https'];
   /** the clinic database (`--clinic-db`): a client's record then shows every room's sessions */
   readonly clinic?: ClinicLookup;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const options = {
-    // Request URLs are logged without the pairing URL's token.
-    loggerInstance: deps.log.child({ module: 'server' }, { serializers: { req: requestForLog } }),
+  const app = await fastifyApp({
+    log: deps.log,
+    module: 'server',
     bodyLimit: BODY_LIMIT_BYTES,
-    // Refuse unknown fields rather than drop them, and never coerce ("5" stays a string, 5 stays a number).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
-    schemaErrorFormatter: formatSchemaErrors,
-    ...(deps.https === undefined ? {} : { https: { cert: deps.https.cert, key: deps.https.key } }),
-  };
-  // fastify types an HTTPS app apart from an HTTP one; routes and tests use nothing that differs between them.
-  const app = Fastify(options) as unknown as FastifyInstance;
-  app.setErrorHandler(handleError);
-  app.setNotFoundHandler(handleNotFound);
-
-  // Headers first, so that even a refusal carries them; then the checks, before any route (access.ts).
-  await securityHeaders(app);
-  await app.register(fastifyCookie);
-  await app.register(fastifyRateLimit, { global: false });
-  const access: AccessOptions = {
-    hostNames: deps.access?.hostNames ?? ownHostNames(),
-    secure: deps.https !== undefined,
-    ...(deps.access?.token === undefined ? {} : { token: deps.access.token }),
-  };
-  accessControl(app, access);
-
-  // The websocket plugin must be registered before the routes so that it can see `websocket: true` on them.
-  await app.register(fastifyWebsocket, { options: { maxPayload: VIEWER_MAX_PAYLOAD_BYTES } });
+    wsMaxPayload: VIEWER_MAX_PAYLOAD_BYTES,
+    ...(deps.access === undefined ? {} : { access: deps.access }),
+    ...(deps.https === undefined ? {} : { https: deps.https }),
+  });
   viewerRoutes(app, deps.daemon);
   apiRoutes(app, {
     daemon: deps.daemon,
@@ -100,20 +66,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   clientRoutes(app, deps.store, deps.clinic);
   readingRoutes(app, deps.daemon, deps.store);
   await app.register(fastifyStatic, { root: deps.webRoot, prefix: '/', index: 'index.html' });
-  await app.register(fastifyStatic, {
-    root: uplotDist(),
-    prefix: '/vendor/uplot/',
-    decorateReply: false,
-    index: false,
-    allowedPath: (path) => UPLOT_FILES.includes(path.replace(/^\//, '')),
-  });
+  await serveUplot(app);
   pageRoutes(app);
   return app;
-}
-
-/** The installed uplot's `dist/` folder (its `main` lives there). */
-export function uplotDist(): string {
-  return dirname(createRequire(import.meta.url).resolve('uplot'));
 }
 
 /** src/server/app.ts and dist/server/app.js both sit two folders below package.json. */

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/daemon-process.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres.js';
+import { api } from '../helpers/rest.js';
 import { type Daemon, freePort, screenshotPath, startDaemonOn } from './browser.js';
 import { type Browser, installedEngines, launch, textOf, waitFor } from './driver.js';
 
@@ -53,34 +54,23 @@ describe.skipIf(!installedEngines().includes('chromium'))(
       return d;
     }
 
-    async function api(d: Daemon, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-      const response = await fetch(new URL(path, d.url), {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-      return JSON.parse(text) as Record<string, unknown>;
-    }
-
     async function session(d: Daemon, clientId: unknown): Promise<void> {
-      const s = await api(d, 'POST', '/api/sessions', { clientId });
+      const s = await api(d.url, 'POST', '/api/sessions', { clientId });
       await sleep(1500);
-      await api(d, 'POST', `/api/sessions/${s.id}/end`, {});
+      await api(d.url, 'POST', `/api/sessions/${s.id}/end`, {});
     }
 
     it("lists both rooms' sessions, and this room's alone when the database is gone", async () => {
       const room1 = await table('room-1');
       const room2 = await table('room-2');
-      const a1 = await api(room1, 'POST', '/api/clients', { name: 'Anna K', note: 'left knee' });
+      const a1 = await api(room1.url, 'POST', '/api/clients', { name: 'Anna K', note: 'left knee' });
       await session(room1, a1.id);
       await sleep(1500);
-      const a2 = await api(room2, 'POST', '/api/clients', { name: 'Anna K' });
+      const a2 = await api(room2.url, 'POST', '/api/clients', { name: 'Anna K' });
       await session(room2, a2.id);
       const started = Date.now();
       while (Date.now() - started < 20_000) {
-        const record = await api(room2, 'GET', `/api/clients/${a2.id}`);
+        const record = await api(room2.url, 'GET', `/api/clients/${a2.id}`);
         if ((record.sessions as unknown[]).length === 2) break;
         await sleep(300);
       }

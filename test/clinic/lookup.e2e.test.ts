@@ -3,32 +3,13 @@
  * client's record on either table shows both rooms' sessions; with the database stopped, the table shows its own
  * sessions and says why; a client made at a table by a name the clinic knows takes the clinic's note at once.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { exited, type RunningDaemon, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
-import { type PgCluster, startPostgres } from '../helpers/postgres.js';
+import { postgresPerFile } from '../helpers/postgres-suite.js';
+import { api } from '../helpers/rest.js';
 
-let cluster: PgCluster;
-const cleanups: (() => unknown)[] = [];
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function api(url: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(new URL(path, url), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const pg = postgresPerFile();
+const { cleanups } = pg;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,40 +17,30 @@ type Session = { id: number; table?: string; local?: boolean; date: string };
 
 describe("a client's record on a table with --clinic-db (two real daemons, real PostgreSQL)", () => {
   it("shows every room's sessions, and this table's alone (saying so) when the database is gone", async () => {
-    await cluster.createDatabase('lookup');
+    await pg.cluster.createDatabase('lookup');
     const dir = tempDir();
     cleanups.push(dir.remove);
     // --table comes from the host name by default; each daemon names its room explicitly
-    const room1 = await startDaemon(
-      [
-        'simulate',
-        '--speed',
-        '20',
-        '--db',
-        `${dir.path}/room-1.db`,
-        '--clinic-db',
-        cluster.url('lookup'),
-        '--table',
-        'room-1',
-      ],
-      { ...cluster.env, TABLESIDE_LOG_LEVEL: 'info' },
-    );
-    cleanups.push(() => room1.child.kill('SIGKILL'));
-    const room2 = await startDaemon(
-      [
-        'simulate',
-        '--speed',
-        '20',
-        '--db',
-        `${dir.path}/room-2.db`,
-        '--clinic-db',
-        cluster.url('lookup'),
-        '--table',
-        'room-2',
-      ],
-      { ...cluster.env, TABLESIDE_LOG_LEVEL: 'info' },
-    );
-    cleanups.push(() => room2.child.kill('SIGKILL'));
+    const table = async (name: string) => {
+      const d = await startDaemon(
+        [
+          'simulate',
+          '--speed',
+          '20',
+          '--db',
+          `${dir.path}/${name}.db`,
+          '--clinic-db',
+          pg.cluster.url('lookup'),
+          '--table',
+          name,
+        ],
+        { ...pg.cluster.env, TABLESIDE_LOG_LEVEL: 'info' },
+      );
+      cleanups.push(() => d.child.kill('SIGKILL'));
+      return d;
+    };
+    const room1 = await table('room-1');
+    const room2 = await table('room-2');
 
     const connected = (d: RunningDaemon) => /connected to the clinic database/.test(d.output());
     await waitFor(() => connected(room1) && connected(room2), 15_000, 'both tables connected');
@@ -110,8 +81,8 @@ describe("a client's record on a table with --clinic-db (two real daemons, real 
     // the same from the terminal: `tableside client NAME --clinic-db URL`
     const cli = (extra: string[] = []) =>
       runCliResult(
-        ['client', 'Anna K', '--db', `${dir.path}/room-2.db`, '--clinic-db', cluster.url('lookup'), ...extra],
-        { env: cluster.env },
+        ['client', 'Anna K', '--db', `${dir.path}/room-2.db`, '--clinic-db', pg.cluster.url('lookup'), ...extra],
+        { env: pg.cluster.env },
       );
     const json = await cli(['--json']);
     expect(json.code, json.stderr).toBe(0);
@@ -122,7 +93,7 @@ describe("a client's record on a table with --clinic-db (two real daemons, real 
     expect(text.stdout).toMatch(/^ {2}room-1 {2}/m);
     expect(text.stdout).toMatch(new RegExp(`^  session ${s2.id} .*\\(room-2\\)$`, 'm'));
 
-    await cluster.stop();
+    await pg.cluster.stop();
     try {
       const alone = await api(room2.url, 'GET', `/api/clients/${anna2.id}`);
       expect(alone.clinic).toBe('unreachable');
@@ -131,7 +102,7 @@ describe("a client's record on a table with --clinic-db (two real daemons, real 
       expect(offline.code, offline.stderr).toBe(0);
       expect(offline.stdout).toContain("this table's sessions only: the clinic database is unreachable");
     } finally {
-      await cluster.start();
+      await pg.cluster.start();
     }
     for (const d of [room1, room2]) {
       expect(d.output()).not.toContain('Anna K');

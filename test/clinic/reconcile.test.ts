@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ClinicDb, openClinicDb } from '../../src/clinic/pg.js';
 import { clinicClientRecord } from '../../src/clinic/records.js';
 import { ClinicSync, laterEdit } from '../../src/clinic/sync.js';
@@ -20,29 +20,21 @@ import {
 import { clientUidOf, storeUid } from '../../src/store/outbox.js';
 import type { SessionStore } from '../../src/store/session-store.js';
 import { tempDir, waitFor } from '../helpers/daemon-process.js';
-import { clusterSettings, type PgCluster, startPostgres } from '../helpers/postgres.js';
+import { clusterSettings } from '../helpers/postgres.js';
+import { postgresPerFile } from '../helpers/postgres-suite.js';
 import { openStore, reading, recordSession } from './fixtures.js';
 
-let cluster: PgCluster;
-const cleanups: (() => Promise<void> | void)[] = [];
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const pg = postgresPerFile();
+const { cleanups } = pg;
 
 let n = 0;
 /** Two tables' stores and a fresh clinic database. */
 async function clinic() {
   const database = `rec_${++n}`;
-  await cluster.createDatabase(database);
+  await pg.cluster.createDatabase(database);
   const dir = tempDir('tableside-reconcile-');
   cleanups.push(dir.remove);
-  const db = await openClinicDb(clusterSettings(cluster, database));
+  const db = await openClinicDb(clusterSettings(pg.cluster, database));
   cleanups.push(() => db.close());
   const room = (table: string) => {
     const { store, clock } = openStore(dir.path, table);
@@ -64,7 +56,7 @@ async function clinic() {
         if (!sync) {
           const s = new ClinicSync({
             store,
-            settings: clusterSettings(cluster, database, table),
+            settings: clusterSettings(pg.cluster, database, table),
             log,
             pollMs: 30,
             retryMaxMs: 200,

@@ -3,7 +3,7 @@
  * exactly once, whatever happens to the database in between; a wrong password is a clear error; a database that is
  * not there at start is a warning and the table goes on alone.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ClinicDb, openClinicDb } from '../../src/clinic/pg.js';
 import { clinicClientRecord } from '../../src/clinic/records.js';
 import { ClinicSync } from '../../src/clinic/sync.js';
@@ -18,25 +18,17 @@ import {
 } from '../../src/store/clients.js';
 import { clientUidOf, outboxSize, storeUid } from '../../src/store/outbox.js';
 import { tempDir, waitFor } from '../helpers/daemon-process.js';
-import { clusterSettings, type PgCluster, startPostgres } from '../helpers/postgres.js';
+import { clusterSettings } from '../helpers/postgres.js';
+import { postgresPerFile } from '../helpers/postgres-suite.js';
 import { clientWithReadings, openStore, reading, recordSession } from './fixtures.js';
 
-let cluster: PgCluster;
-const cleanups: (() => Promise<void> | void)[] = [];
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const pg = postgresPerFile();
+const { cleanups } = pg;
 
 let dbCount = 0;
 async function freshDatabase(): Promise<string> {
   const name = `sync_${++dbCount}`;
-  await cluster.createDatabase(name);
+  await pg.cluster.createDatabase(name);
   return name;
 }
 
@@ -57,7 +49,7 @@ async function sender(store: ReturnType<typeof openStore>['store'], database: st
   const log = memoryLog();
   const sync = new ClinicSync({
     store,
-    settings: { ...clusterSettings(cluster, database, table), ...extra },
+    settings: { ...clusterSettings(pg.cluster, database, table), ...extra },
     log,
     pollMs: 50,
     retryMaxMs: 200,
@@ -69,7 +61,7 @@ async function sender(store: ReturnType<typeof openStore>['store'], database: st
 }
 
 async function reader(database: string): Promise<ClinicDb> {
-  const db = await openClinicDb(clusterSettings(cluster, database));
+  const db = await openClinicDb(clusterSettings(pg.cluster, database));
   cleanups.push(() => db.close());
   return db;
 }
@@ -146,7 +138,7 @@ describe('the clinic sender', () => {
     const { sync, log } = await sender(store, database, 'room-2');
     const before = recordSession(store, clock, ben.id);
     await sync.idle();
-    await cluster.stop();
+    await pg.cluster.stop();
     try {
       // Recording goes on while the clinic is gone: these calls never wait for it.
       const t0 = performance.now();
@@ -160,7 +152,7 @@ describe('the clinic sender', () => {
       expect(sync.state).toBe('unreachable');
       clock.ms += 3_600_000;
       const after = recordSession(store, clock, ben.id);
-      await cluster.start();
+      await pg.cluster.start();
       await sync.idle();
       const db = await reader(database);
       const uid = storeUid(store);
@@ -172,7 +164,7 @@ describe('the clinic sender', () => {
       expect(log.lines.some((l) => l.msg.includes('answers again'))).toBe(true);
       expect(log.text()).not.toContain('Ben');
     } finally {
-      await cluster.start().catch(() => undefined);
+      await pg.cluster.start().catch(() => undefined);
     }
   }, 60_000);
 
@@ -198,7 +190,7 @@ describe('the clinic sender', () => {
     const { store, clock } = openStore(folder(), 'room-4');
     cleanups.push(() => store.close());
     const dana = createClient(store, 'Dana', '');
-    await cluster.stop();
+    await pg.cluster.stop();
     try {
       const { started, log, sync } = await sender(store, database, 'room-4');
       expect(started).toBe('unreachable');
@@ -206,12 +198,12 @@ describe('the clinic sender', () => {
         expect.stringMatching(/cannot be used: the table runs alone/),
       ]);
       const id = recordSession(store, clock, dana.id);
-      await cluster.start();
+      await pg.cluster.start();
       await sync.idle();
       const db = await reader(database);
       expect(await count(db, 'sessions WHERE uid = $1', [`${storeUid(store)}:${id}`])).toBe(1);
     } finally {
-      await cluster.start().catch(() => undefined);
+      await pg.cluster.start().catch(() => undefined);
     }
   }, 60_000);
 
@@ -280,12 +272,12 @@ describe('the clinic sender', () => {
     const ids = Array.from({ length: 12 }, () => recordSession(store, clock, gia.id, { minutes: 20 }));
     const { sync } = await sender(store, database, 'room-7', { beats: true });
     await waitFor(() => sync.sent >= 3, 20_000, 'a few sessions sent');
-    await cluster.stop();
+    await pg.cluster.stop();
     try {
       await new Promise((r) => setTimeout(r, 500));
       expect(outboxSize(store)).toBeGreaterThan(0);
     } finally {
-      await cluster.start();
+      await pg.cluster.start();
     }
     await sync.idle();
     const db = await reader(database);

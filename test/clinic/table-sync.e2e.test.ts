@@ -3,51 +3,33 @@
  * `npm test`), a real SQLite file and a throwaway PostgreSQL cluster that is stopped and started under it.
  */
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openClinicDb } from '../../src/clinic/pg.js';
 import { exited, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { freePort } from '../helpers/free-port.js';
-import { clusterSettings, type PgCluster, startPostgres } from '../helpers/postgres.js';
+import { clusterSettings } from '../helpers/postgres.js';
+import { postgresPerFile } from '../helpers/postgres-suite.js';
+import { api } from '../helpers/rest.js';
 
-let cluster: PgCluster;
-const cleanups: (() => unknown)[] = [];
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.destroy();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function api(url: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(new URL(path, url), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const pg = postgresPerFile();
+const { cleanups } = pg;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('tableside --clinic-db (real PostgreSQL, real daemon process)', () => {
   it('records on through a database outage mid-session; afterwards every session is in the clinic exactly once', async () => {
-    await cluster.createDatabase('e2e');
+    await pg.cluster.createDatabase('e2e');
     const dir = tempDir();
     cleanups.push(dir.remove);
     const dbFile = `${dir.path}/t.db`;
     const daemon = await startDaemon(
-      ['simulate', '--speed', '20', '--db', dbFile, '--clinic-db', cluster.url('e2e'), '--table', 'room-1'],
-      { ...cluster.env, TABLESIDE_LOG_LEVEL: 'info' },
+      ['simulate', '--speed', '20', '--db', dbFile, '--clinic-db', pg.cluster.url('e2e'), '--table', 'room-1'],
+      { ...pg.cluster.env, TABLESIDE_LOG_LEVEL: 'info' },
     );
     cleanups.push(() => daemon.child.kill('SIGKILL'));
     const first = await api(daemon.url, 'POST', '/api/sessions', { clientName: 'Anna K' });
     await sleep(1500);
-    await cluster.stop();
+    await pg.cluster.stop();
     let second: Record<string, unknown>;
     try {
       // mid-session: the clinic is gone; the session goes on, ends, and the next one starts and ends
@@ -58,11 +40,11 @@ describe('tableside --clinic-db (real PostgreSQL, real daemon process)', () => {
       await api(daemon.url, 'POST', `/api/sessions/${second.id}/end`, {});
       await waitFor(() => /clinic database cannot be used/.test(daemon.output()), 15_000, 'the outage warning');
     } finally {
-      await cluster.start();
+      await pg.cluster.start();
     }
     await waitFor(() => /clinic database answers again/.test(daemon.output()), 20_000, 'the sender back');
 
-    const db = await openClinicDb(clusterSettings(cluster, 'e2e'));
+    const db = await openClinicDb(clusterSettings(pg.cluster, 'e2e'));
     cleanups.push(() => db.close());
     const local = new Database(dbFile, { readonly: true });
     cleanups.push(() => local.close());
@@ -89,18 +71,18 @@ describe('tableside --clinic-db (real PostgreSQL, real daemon process)', () => {
     const [clients] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM clients');
     expect(clients.n).toBe(1);
     expect(daemon.output()).not.toContain('Anna K');
-    expect(daemon.output()).not.toContain(cluster.env.TABLESIDE_CLINIC_DB_PASSWORD);
+    expect(daemon.output()).not.toContain(pg.cluster.env.TABLESIDE_CLINIC_DB_PASSWORD);
     daemon.child.kill('SIGTERM');
     expect(await exited(daemon.child)).toBe(0);
   }, 90_000);
 
   it('a wrong password is a clear error, an unreachable database a warning: the table runs alone in both', async () => {
-    await cluster.createDatabase('bad');
+    await pg.cluster.createDatabase('bad');
     const dir = tempDir();
     cleanups.push(dir.remove);
     const wrong = await startDaemon(
-      ['simulate', '--speed', '20', '--db', `${dir.path}/a.db`, '--clinic-db', cluster.url('bad')],
-      { ...cluster.env, TABLESIDE_CLINIC_DB_PASSWORD: 'not-it-at-all' },
+      ['simulate', '--speed', '20', '--db', `${dir.path}/a.db`, '--clinic-db', pg.cluster.url('bad')],
+      { ...pg.cluster.env, TABLESIDE_CLINIC_DB_PASSWORD: 'not-it-at-all' },
     );
     cleanups.push(() => wrong.child.kill('SIGKILL'));
     await waitFor(() => /refused the user name or password/.test(wrong.output()), 15_000, 'the password error');
@@ -111,7 +93,7 @@ describe('tableside --clinic-db (real PostgreSQL, real daemon process)', () => {
     const closed = await freePort();
     const nowhere = await startDaemon(
       ['simulate', '--speed', '20', '--db', `${dir.path}/b.db`, '--clinic-db', `postgres://127.0.0.1:${closed}/x`],
-      cluster.env,
+      pg.cluster.env,
     );
     cleanups.push(() => nowhere.child.kill('SIGKILL'));
     await waitFor(() => /clinic database cannot be used/.test(nowhere.output()), 15_000, 'the warning');

@@ -15,6 +15,7 @@ import type { ClinicSocketMessage, TableView } from '../../src/clinic/shapes.js'
 import { type RunningDaemon, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { type Broker, startBroker } from '../helpers/mosquitto.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres.js';
+import { api } from '../helpers/rest.js';
 
 const ROOMS = ['room-1', 'room-2', 'room-3'] as const;
 const RECORDING = 'recordings/bartels_rest_rri.txt';
@@ -31,17 +32,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function api(url: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(new URL(path, url), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-  return JSON.parse(text);
-}
 
 interface LocalSession {
   id: number;
@@ -95,7 +85,9 @@ describe('three tables, a broker and a database', () => {
         (s) => s.status === 'recording' && s.stream === 'client',
       ) as LocalSession;
       await api(url(room), 'POST', `/api/sessions/${current.id}/end`, {});
-      const session = (await api(url(room), 'POST', '/api/sessions', { clientName: 'Anna K' })) as LocalSession;
+      const session = (await api(url(room), 'POST', '/api/sessions', {
+        clientName: 'Anna K',
+      })) as unknown as LocalSession;
       // The same morning reading reaches both rooms (a phone's export, uploaded twice).
       const client = session.clientId as number;
       await api(url(room), 'POST', `/api/clients/${client}/readings`, {

@@ -9,6 +9,7 @@ import { readRrFile } from '../../src/io/rr-file.js';
 import { exited, runCli, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
 import { freePort } from '../helpers/free-port.js';
 import { type Broker, type Received, startBroker, subscribe } from '../helpers/mosquitto.js';
+import { api } from '../helpers/rest.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -35,17 +36,6 @@ async function subscriber(...args: Parameters<typeof subscribe>) {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function api(url: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(new URL(path, url), {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-  return JSON.parse(text) as Record<string, unknown>;
 }
 
 describe('tableside --mqtt (real Mosquitto, real daemon process)', () => {
