@@ -49,7 +49,12 @@ export interface Daemon {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `tableside <args> --port <port>` (with `env` added) and resolves once it prints its URL. */
+/**
+ * Starts `tableside <args> --port <port>` (with `env` added) and resolves once it prints its URL. Port 0 lets the
+ * daemon bind any free port (the URL says which): use it unless the test restarts a daemon on the same port. A port
+ * from `freePort()` can be taken between the asking and the binding — by any outgoing connection of a browser or a
+ * driver starting beside it, which draws from the same ephemeral range.
+ */
 export function startDaemonOn(port: number, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
   const child = spawn(process.execPath, [CLI, ...args, '--port', String(port)], {
     env: { ...process.env, TABLESIDE_LOG_LEVEL: 'warn', ...env },

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/daemon-process.js';
 import { type PgCluster, startPostgres } from '../helpers/postgres.js';
 import { api } from '../helpers/rest.js';
-import { type Daemon, freePort, screenshotPath, startDaemonOn } from './browser.js';
+import { type Daemon, screenshotPath, startDaemonOn } from './browser.js';
 import { type Browser, installedEngines, launch, textOf, waitFor } from './driver.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,7 +36,7 @@ describe.skipIf(!installedEngines().includes('chromium'))(
 
     async function table(name: string): Promise<Daemon> {
       const d = await startDaemonOn(
-        await freePort(),
+        0,
         [
           'simulate',
           '--speed',

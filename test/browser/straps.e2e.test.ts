@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRIPT_CUE_SIGNAL } from '../../src/testing/virtual-h10/index.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { virtualH10Env } from '../helpers/virtual-strap.js';
-import { type Daemon, freePort, launchChromium, screenshotPath, startDaemonOn } from './browser.js';
+import { type Daemon, launchChromium, screenshotPath, startDaemonOn } from './browser.js';
 
 const TABLET = { width: 1024, height: 768 };
 const PHONE = { width: 390, height: 844 };
@@ -28,7 +28,7 @@ function watch(p: Page): Page {
 }
 
 async function start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Daemon> {
-  const daemon = await startDaemonOn(await freePort(), args, env);
+  const daemon = await startDaemonOn(0, args, env);
   daemons.push(daemon);
   return daemon;
 }

@@ -380,14 +380,7 @@ describe.each(installedEngines())('the table-side screen on %s (real daemon, rea
     async () => {
       const pausedFile = join(dir.path, 'paused-strap.txt');
       await recordingWithPause(RECORDING, pausedFile, { atS: 120, lengthS: 150, everyS: 270 });
-      const b = await startDaemonOn(await freePort(), [
-        'replay',
-        pausedFile,
-        '--speed',
-        SPEED,
-        '--db',
-        join(dir.path, 'b.db'),
-      ]);
+      const b = await startDaemonOn(0, ['replay', pausedFile, '--speed', SPEED, '--db', join(dir.path, 'b.db')]);
       // Closed before its daemon is killed, also when an assertion fails: its reconnect attempts are not errors.
       const p = await open();
       try {

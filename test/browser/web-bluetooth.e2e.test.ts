@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/daemon-process.js';
-import { type Daemon, freePort, launchChromium, screenshotPath, startDaemonOn } from './browser.js';
+import { type Daemon, launchChromium, screenshotPath, startDaemonOn } from './browser.js';
 
 const TABLET = { width: 1024, height: 768 };
 const VECTORS = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/ble/hrm-vectors.json'), 'utf8')) as {
@@ -133,7 +133,7 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   browser = await launchChromium();
-  daemon = await startDaemonOn(await freePort(), ['start', '--browser-strap', '--db', join(dir.path, 'wb.db')]);
+  daemon = await startDaemonOn(0, ['start', '--browser-strap', '--db', join(dir.path, 'wb.db')]);
 }, 30_000);
 
 afterAll(async () => {
