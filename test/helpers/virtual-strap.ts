@@ -21,12 +21,13 @@ export type Journal =
   | { kind: 'lost'; strapTimeMs: number; rrTicks: number[] }
   | { kind: 'connected' | 'disconnected' | 'rrEnded'; strapTimeMs: number };
 
+/** The journal's complete lines: the strap may be writing the last one while a test polls it. */
 export function readJournal(path: string): Journal[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Journal);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  // After the last newline: nothing, or a line still being written.
+  lines.pop();
+  return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Journal);
 }
 
 export const ticksToMs = (t: number): number => (t * 1000) / 1024;
