@@ -4,7 +4,7 @@
 import { api } from './lib/api.js';
 import { clientTimelineChart } from './lib/client-chart.js';
 import { dayLabel, latestRange, lnPct, lnWithMs, pairWords, signedLn, wallDay } from './lib/client-model.js';
-import { $ } from './lib/dom.js';
+import { $, el } from './lib/dom.js';
 import { num } from './lib/format.js';
 import { applyTheme, chartPalette, savedTheme } from './lib/theme.js';
 
@@ -25,19 +25,6 @@ const clientId = Number(location.pathname.split('/').filter(Boolean).at(-2));
 let data = null;
 /** @type {ReturnType<typeof clientTimelineChart> | null} */
 let chart = null;
-
-/**
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {string | null} [text]
- * @param {string} [className]
- */
-function el(tag, text, className) {
-  const e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = text;
-  if (className) e.className = className;
-  return e;
-}
 
 /** @param {number} n @param {string} one @param {string} [many] */
 const count = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

@@ -15,7 +15,7 @@ import {
   wallDateTime,
   wallDay,
 } from './lib/client-model.js';
-import { $ } from './lib/dom.js';
+import { $, el } from './lib/dom.js';
 import { num } from './lib/format.js';
 import { applyTheme, chartPalette, savedTheme } from './lib/theme.js';
 
@@ -32,19 +32,6 @@ const clientId = Number(location.pathname.split('/').filter(Boolean).pop());
 let data = null;
 /** @type {{ destroy(): void } | null} */
 let chart = null;
-
-/**
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {string | null} [text]
- * @param {string} [className]
- */
-function el(tag, text, className) {
-  const e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = text;
-  if (className) e.className = className;
-  return e;
-}
 
 /** @param {RecordSession} s */
 function sessionRow(s) {

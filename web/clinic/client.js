@@ -12,7 +12,7 @@ import {
   wallDateTime,
   wallDay,
 } from '../lib/client-model.js';
-import { $ } from '../lib/dom.js';
+import { $, el } from '../lib/dom.js';
 import { num } from '../lib/format.js';
 import { applyTheme, chartPalette, savedTheme } from '../lib/theme.js';
 
@@ -28,18 +28,6 @@ const uid = decodeURIComponent(location.pathname.split('/')[2] ?? '');
 let chart = null;
 /** @type {ClinicRecord | null} */
 let data = null;
-
-/**
- * @param {string} tag
- * @param {string | null} [text]
- * @param {string} [className]
- */
-function el(tag, text, className) {
-  const e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = text;
-  if (className) e.className = className;
-  return e;
-}
 
 /** @param {ClinicSession} s */
 function sessionRow(s) {

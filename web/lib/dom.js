@@ -23,3 +23,17 @@ export function $(id, kind) {
 export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
+
+/**
+ * A new element with its text (when given) and class.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string | null} [text]
+ * @param {string} [className]
+ */
+export function el(tag, text, className) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = text;
+  if (className) e.className = className;
+  return e;
+}
