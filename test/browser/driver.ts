@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { chromium, type Browser as PlaywrightBrowser, type Page as PlaywrightPage } from 'playwright-core';
 import puppeteer, { type KeyInput, type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
-import { Builder, By, Key, type WebDriver } from 'selenium-webdriver';
+import { Builder, By, Key, type WebDriver, error as webDriverError } from 'selenium-webdriver';
 import { CHROMIUM, CHROMIUM_ARGS, freePort } from './browser.js';
 
 export type Engine = 'chromium' | 'webkit' | 'firefox';
@@ -411,8 +411,27 @@ async function launchWebKit(options: LaunchOptions): Promise<Browser> {
         const errors = (await d.executeScript(`return (${errorsInPage})()`)) as string[];
         for (const e of errors) for (const l of listeners) l(e);
       };
+      // A page may replace itself as soon as it has loaded (the pairing page's meta refresh): the script then meets
+      // the unload ("NoSuchFrameError: Callback was not called before the unload event") and is tried again on the
+      // page that took its place, once that one has loaded.
       const afterLoad = async () => {
-        await d.executeScript(`return (${errorsInPage})()`);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await d.executeScript(`return (${errorsInPage})()`);
+            return;
+          } catch (err) {
+            if (!(err instanceof webDriverError.NoSuchFrameError) || attempt === 5) throw err;
+            await d.wait(
+              () =>
+                d.executeScript('return document.readyState').then(
+                  (state) => state === 'complete',
+                  () => false,
+                ),
+              10_000,
+              'the page that replaced the loaded one did not load',
+            );
+          }
+        }
       };
       const screen: Screen = {
         engine: 'webkit',
