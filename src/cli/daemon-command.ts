@@ -14,7 +14,6 @@ import type { HeartRateSource } from '../domain/source.js';
 import { createDaemonLog, type DaemonLog } from '../host/logger.js';
 import { stdout } from '../host/output.js';
 import { defaultDbPath } from '../host/paths.js';
-import { MqttOutlet } from '../outlets/mqtt.js';
 import { type MqttSettings, mqttSettings } from '../outlets/mqtt-settings.js';
 import { withoutToken } from '../server/access.js';
 import { buildApp } from '../server/app.js';
@@ -186,7 +185,11 @@ export async function serve(
     throw err;
   }
   // The broker is never waited for: the table runs alone until it answers.
-  const outlet = mqtt === null ? null : new MqttOutlet(mqtt, daemon, log.child({ module: 'mqtt' }));
+  // The MQTT client is loaded only for a table that publishes (its modules would be carried by every daemon).
+  const outlet =
+    mqtt === null
+      ? null
+      : new (await import('../outlets/mqtt.js')).MqttOutlet(mqtt, daemon, log.child({ module: 'mqtt' }));
   daemon.start();
   // The clinic database is never waited for either: the sender keeps the outbox until it answers.
   clinic?.start().catch((err: unknown) => log.error({ err }, 'the clinic sender could not start'));

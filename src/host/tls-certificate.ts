@@ -20,7 +20,6 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { defaultConfigDir } from './config.js';
 import { lanAddresses, ownHostNames } from './network.js';
 
@@ -71,6 +70,8 @@ export async function selfSignedCertificate(
   const names = ownHostNames(undefined, hostname());
   const addresses = ['127.0.0.1', '::1', ...lanAddresses()];
   const notAfter = new Date(now.getTime() + SELF_SIGNED_VALIDITY_DAYS * 24 * 3600 * 1000);
+  // Loaded only to make a certificate (rarely: its modules are a tenth of a daemon's memory).
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: `tableside on ${hostname()}` }], {
     keyType: 'ec',
     curve: 'P-256',
