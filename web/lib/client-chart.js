@@ -5,7 +5,7 @@
 // chart element's data attributes (data-drawn-days, data-drawn-band-days, data-drawn-sessions, data-drawn-pairs), for
 // tests and for debugging.
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { dayLabel, signedLn, wallDay } from './client-model.js';
+import { dayLabel, signedLn, timelineSpan, wallDay } from './client-model.js';
 
 /**
  * @typedef {import('./theme.js').Palette} Palette
@@ -159,19 +159,14 @@ function drawSessions(u, record, p, el) {
  */
 export function clientTimelineChart(el, p, record, { fromDay } = {}) {
   const data = timelineColumns(record);
-  const days = /** @type {number[]} */ (data[0]);
-  // The days of readings and of sessions: a record with sessions and no readings yet still spans its sessions.
-  const spanned = [...days, ...record.sessions.map((s) => Math.floor(wallDay(s.startedAt)))];
-  const earliest = spanned.length === 0 ? 0 : Math.min(...spanned);
-  const first = fromDay ?? earliest;
-  const lastDay = spanned.length === 0 ? first + 1 : Math.max(first, ...spanned);
+  const { first, last } = timelineSpan(record, fromDay);
   /** @type {uPlot.Options} */
   const opts = {
     ...sizeOf(el),
     legend: { show: false },
     cursor: { show: false },
     scales: {
-      x: { time: false, range: () => [first - 0.7, lastDay + 0.7] },
+      x: { time: false, range: () => [first - 0.7, last + 0.7] },
       y: { range: () => valueRange(record) },
     },
     axes: [

@@ -104,6 +104,24 @@ export function wallDay(at) {
 }
 
 /**
+ * The days a client's timeline spans, as wall-clock day numbers: from the day of its first reading or session (or
+ * `fromDay`) to its last reading day or the moment its last session began — a session is drawn at its time of day,
+ * between that day's morning and the next, so an evening session lies most of a day past its date.
+ * @param {ClientRecord} record
+ * @param {number} [fromDay]
+ * @returns {{ first: number, last: number }}
+ */
+export function timelineSpan(record, fromDay) {
+  const at = [...record.days.map((r) => wallDay(r.date)), ...record.sessions.map((s) => wallDay(s.startedAt))];
+  if (at.length === 0) {
+    const first = fromDay ?? 0;
+    return { first, last: first + 1 };
+  }
+  const first = fromDay ?? Math.floor(Math.min(...at));
+  return { first, last: Math.max(first, ...at) };
+}
+
+/**
  * A wall-clock day number → "Mon 3 Nov".
  * @param {number} day
  */
