@@ -12,7 +12,6 @@ interface Span {
 }
 interface ClientModel {
   timelineSpan(record: unknown, fromDay?: number): Span;
-  wallDay(at: string): number;
 }
 const model = (await import(new URL('../../web/lib/client-model.js', import.meta.url).href)) as ClientModel;
 
