@@ -230,6 +230,29 @@ async function launchPlaywrightChromium(): Promise<Browser> {
 
 const PUPPETEER_KEYS: Record<string, KeyInput> = { Space: ' ' };
 
+/**
+ * puppeteer-core sends `emulation.setScreenOrientationOverride` beside BiDi's `browsingContext.setViewport`, and Firefox
+ * ESR 140.12 does not know that command: its refusal fails the whole call although the viewport is set. The refusal
+ * of that one command is let pass once the page's own window shows the size asked for.
+ */
+async function setFirefoxViewport(page: PuppeteerPage, size: Viewport): Promise<void> {
+  try {
+    await page.setViewport(size);
+  } catch (err) {
+    if (!(err instanceof Error && err.message.includes('unknown command emulation.setScreenOrientationOverride'))) {
+      throw err;
+    }
+    // Polled with evaluate: waitForFunction builds a Function(), which the daemon's pages forbid (CSP).
+    const shown = () => page.evaluate(() => [window.innerWidth, window.innerHeight]);
+    for (let tries = 0; ; tries++) {
+      const [w, h] = await shown();
+      if (w === size.width && h === size.height) return;
+      if (tries >= 100) throw new Error(`firefox: viewport ${w}×${h} after asking for ${size.width}×${size.height}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 async function launchFirefox(): Promise<Browser> {
   const browser: PuppeteerBrowser = await puppeteer.launch({
     browser: 'firefox',
@@ -246,7 +269,7 @@ async function launchFirefox(): Promise<Browser> {
     engine: 'firefox',
     async newScreen(viewport) {
       const page: PuppeteerPage = await browser.newPage();
-      await page.setViewport(viewport);
+      await setFirefoxViewport(page, viewport);
       return {
         engine: 'firefox',
         goto: async (url) => void (await page.goto(url)),
@@ -268,7 +291,7 @@ async function launchFirefox(): Promise<Browser> {
           if (!input) throw new Error(`firefox: no element ${selector}`);
           await (input as import('puppeteer-core').ElementHandle<HTMLInputElement>).uploadFile(path);
         },
-        setViewport: (size) => page.setViewport(size),
+        setViewport: (size) => setFirefoxViewport(page, size),
         screenshot: async (path, options) => void (await page.screenshot({ path, fullPage: options?.fullPage })),
         onError(listener) {
           page.on('console', (m) => {
