@@ -108,7 +108,7 @@ const NAVIGATED = /context was destroyed|navigated|detached|document unloaded|no
 
 /** Polls `fn` in the page until it returns something truthy; fails with `what` after `timeoutMs`. */
 export async function waitFor<A>(
-  screen: Screen,
+  screen: Pick<Screen, 'engine' | 'evaluate'>,
   fn: (arg: A) => unknown,
   arg?: A,
   options: { timeoutMs?: number; what?: string } = {},
@@ -242,14 +242,18 @@ async function setFirefoxViewport(page: PuppeteerPage, size: Viewport): Promise<
     if (!(err instanceof Error && err.message.includes('unknown command emulation.setScreenOrientationOverride'))) {
       throw err;
     }
-    // Polled with evaluate: waitForFunction builds a Function(), which the daemon's pages forbid (CSP).
-    const shown = () => page.evaluate(() => [window.innerWidth, window.innerHeight]);
-    for (let tries = 0; ; tries++) {
-      const [w, h] = await shown();
-      if (w === size.width && h === size.height) return;
-      if (tries >= 100) throw new Error(`firefox: viewport ${w}×${h} after asking for ${size.width}×${size.height}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    // Polled with evaluate (waitFor): puppeteer's waitForFunction builds a Function(), which the daemon's pages forbid.
+    const evaluate: Screen['evaluate'] = (fn, arg) => page.evaluate(fn as (a: unknown) => never, arg);
+    const asked = [size.width, size.height];
+    await waitFor(
+      { engine: 'firefox', evaluate },
+      ([w, h]) => window.innerWidth === w && window.innerHeight === h,
+      asked,
+      {
+        timeoutMs: 5_000,
+        what: `the viewport to be ${size.width}×${size.height}`,
+      },
+    );
   }
 }
 
