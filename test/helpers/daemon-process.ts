@@ -79,6 +79,8 @@ export function openViewer(
       if (messages.length === 1) resolve({ ws, messages });
     });
     ws.once('error', reject);
+    // A daemon that ends (a replay with --exit) between the handshake and its hello closes the socket without an error.
+    ws.once('close', (code) => reject(new Error(`the socket closed (${code}) before the daemon's hello`)));
   });
 }
 
