@@ -9,7 +9,16 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionStore } from '../../src/store/session-store.js';
-import { CLI, exited, openViewer, runCliResult, startDaemon, tempDir, waitFor } from '../helpers/daemon-process.js';
+import {
+  CLI,
+  exited,
+  openViewer,
+  runCliResult,
+  startDaemon,
+  tempDir,
+  waitFor,
+  within,
+} from '../helpers/daemon-process.js';
 
 const RECORDING = 'recordings/bartels_rest_rri.txt';
 const cleanups: (() => void)[] = [];
@@ -220,7 +229,7 @@ describe('network', () => {
         stdio: 'ignore',
       },
     );
-    await exited(probe);
+    await within(exited(probe), 20_000, 'the probe connecting to port 9 exits');
     const seen = outbound(record);
     expect(seen).toEqual([expect.objectContaining({ what: 'tcp connect' })]);
     expect(JSON.stringify(seen)).toContain('"port":9');
@@ -235,13 +244,17 @@ describe('network', () => {
       },
     );
     cleanups.push(() => daemon.child.kill('SIGKILL'));
-    const { ws, messages } = await openViewer(daemon.url);
+    // Each step has its own limit, so a slow one says which it was (and what the daemon said) before the test's.
+    const { ws, messages } = await within(openViewer(daemon.url), 20_000, 'the viewer gets its hello', daemon.output);
     for (const path of ['', 'sessions', 'api/health', 'api/sessions', 'vendor/uplot/uPlot.esm.js']) {
-      expect((await fetch(`${daemon.url}${path}`)).status, path).toBe(200);
+      const response = await within(fetch(`${daemon.url}${path}`), 20_000, `GET /${path}`, daemon.output);
+      expect(response.status, path).toBe(200);
     }
-    expect(await exited(daemon.child)).toBe(0);
+    // The replay: 16 min at 100×, about 10 s.
+    const code = await within(exited(daemon.child), 45_000, 'the daemon exits after its replay', daemon.output);
+    expect(code).toBe(0);
     ws.close();
     expect(messages.filter((m) => m.type === 'beat').length).toBeGreaterThan(100);
     expect(outbound(daemonRecord)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });

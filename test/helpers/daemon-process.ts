@@ -99,6 +99,15 @@ export function waitFor(predicate: () => boolean, timeoutMs = 20_000, what = 'co
   });
 }
 
+/** `promise`, or an error naming `what` (and `detail()`, e.g. a process's output) when it takes longer than `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string, detail = () => ''): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms / 1000} s\n${detail()}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
