@@ -14,7 +14,7 @@ import type { HeartRateSource } from '../domain/source.js';
 import { createDaemonLog, type DaemonLog } from '../host/logger.js';
 import { stdout } from '../host/output.js';
 import { defaultDbPath } from '../host/paths.js';
-import { type MqttSettings, mqttSettings } from '../outlets/mqtt-settings.js';
+import { type MqttSettings, MqttSettingsError, mqttSettings } from '../outlets/mqtt-settings.js';
 import { withoutToken } from '../server/access.js';
 import { buildApp } from '../server/app.js';
 import { claimDatabase } from '../store/daemon-lock.js';
@@ -43,6 +43,8 @@ export interface ServeOptions {
   mqtt?: string;
   /** a JSON file with the broker's user name, password and TLS files */
   mqttConfig?: string;
+  /** announce the table to Home Assistant (`--mqtt-discovery [prefix]`): true for the default prefix */
+  mqttDiscovery?: string | true;
   /** the table's name on the broker and in the clinic database (default: the host name) */
   table?: string;
   /** keep the client records in the clinic's PostgreSQL too (no credentials in it: see clinic/settings.ts) */
@@ -104,12 +106,16 @@ export async function serve(
   const { log } = daemonLog;
   // The token and the certificate first: a problem with either stops the start before anything is opened.
   const reach = await prepareReach(options);
+  if (options.mqttDiscovery !== undefined && options.mqtt === undefined) {
+    throw new MqttSettingsError('--mqtt-discovery needs --mqtt: the broker Home Assistant reads');
+  }
   const mqtt: MqttSettings | null =
     options.mqtt === undefined
       ? null
       : mqttSettings({
           url: options.mqtt,
           ...(options.mqttConfig === undefined ? {} : { configFile: options.mqttConfig }),
+          ...(options.mqttDiscovery === undefined ? {} : { discovery: options.mqttDiscovery }),
           ...(options.table === undefined ? {} : { table: options.table }),
           env: process.env,
           hostname: hostname(),

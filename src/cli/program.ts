@@ -357,6 +357,7 @@ function daemonCommand(program: Command, name: string): Command {
     serveOptions.logFile(),
     serveOptions.mqtt(),
     serveOptions.mqttConfig(),
+    serveOptions.mqttDiscovery(),
     serveOptions.table(),
     serveOptions.clinicDb(),
     serveOptions.clinicDbConfig(),
@@ -399,6 +400,11 @@ const serveOptions = {
     new Option(
       '--mqtt-config <file>',
       'JSON file with the broker\'s "username", "password" and TLS files ("ca", "cert", "key")',
+    ),
+  mqttDiscovery: () =>
+    new Option(
+      '--mqtt-discovery [prefix]',
+      'announce this table to Home Assistant on the broker (MQTT discovery; prefix default: homeassistant)',
     ),
   table: () =>
     new Option('--table <name>', "this table's name on the broker and in the clinic database (default: the host name)"),

@@ -21,7 +21,14 @@ export interface MqttSettings {
   readonly key?: Buffer;
   /** false only when the config file says so (a broker with a certificate no CA vouches for) */
   readonly rejectUnauthorized: boolean;
+  /** Home Assistant's discovery prefix when the table announces itself there (`--mqtt-discovery`), else undefined */
+  readonly discoveryPrefix?: string;
 }
+
+/** Home Assistant's own default discovery prefix. */
+export const DEFAULT_DISCOVERY_PREFIX = 'homeassistant';
+/** A discovery prefix: one or more topic levels of letters, digits, "-" and "_" (no wildcard, no empty level). */
+const DISCOVERY_PREFIX = /^[A-Za-z0-9_-]{1,64}(\/[A-Za-z0-9_-]{1,64}){0,7}$/;
 
 /** A table's name: a single topic level (no `/`, `+` or `#`), plain enough for a URL and a log line. */
 export const TABLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
@@ -43,6 +50,8 @@ export function mqttSettings(input: {
   readonly url: string;
   readonly configFile?: string;
   readonly table?: string;
+  /** `--mqtt-discovery`: true for Home Assistant's default prefix, or the prefix given */
+  readonly discovery?: string | true;
   readonly env: NodeJS.ProcessEnv;
   readonly hostname: string;
 }): MqttSettings {
@@ -65,7 +74,20 @@ export function mqttSettings(input: {
     ...(username === undefined ? {} : { username }),
     ...secrets,
     rejectUnauthorized: rejectUnauthorized !== false,
+    ...(input.discovery === undefined ? {} : { discoveryPrefix: discoveryPrefix(input.discovery) }),
   };
+}
+
+/** `--mqtt-discovery [prefix]`, checked: topic levels without wildcards, as Home Assistant's own setting takes. */
+function discoveryPrefix(given: string | true): string {
+  if (given === true) return DEFAULT_DISCOVERY_PREFIX;
+  if (!DISCOVERY_PREFIX.test(given)) {
+    throw new MqttSettingsError(
+      `--mqtt-discovery ${JSON.stringify(given.slice(0, 70))}: the prefix is one or more topic levels of letters, ` +
+        `digits, "-" and "_" separated by "/" (Home Assistant's default: ${DEFAULT_DISCOVERY_PREFIX})`,
+    );
+  }
+  return given;
 }
 
 /** `--table`, checked; by default the machine's host name made into one topic level. */

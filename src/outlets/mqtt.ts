@@ -7,6 +7,8 @@
  *   tableside/v1/<table>/<stream>/state    retained, QoS 1   strap state, battery, session running, recording
  *   tableside/v1/<table>/<stream>/metrics  not retained, QoS 0, at most once a second: HR, RMSSD, shift, quality
  *
+ * With `--mqtt-discovery`, also Home Assistant's discovery configs for those topics, retained (./ha-discovery.ts).
+ *
  * Tables and streams only: no client name, note, session label or source file name ever leaves the table.
  *
  * Never blocking: publishing happens only while connected and while the socket keeps up; metrics wait in a bounded
@@ -18,6 +20,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DaemonObserver } from '../daemon/daemon.js';
 import type { MetricsMessage, ServerMessage, StreamInfo } from '../viewers/protocol.js';
+import { discoveryConfigs, discoveryTopics } from './ha-discovery.js';
 import type { MqttSettings } from './mqtt-settings.js';
 import { type MetricsPayload, type StatePayload, type StatusPayload, TOPIC_VERSION, topics } from './mqtt-topics.js';
 
@@ -194,11 +197,21 @@ export class MqttOutlet {
       };
       this.setRetained(topics.state(this.table, s.id), state);
     }
-    // A removed stream: its retained state is cleared (an empty retained message).
+    const prefix = this.settings.discoveryPrefix;
+    if (prefix !== undefined) {
+      for (const [topic, config] of discoveryConfigs(prefix, this.table, [...now])) this.setRetained(topic, config);
+    }
+    // A removed stream: its retained state (and discovery configs) are cleared (an empty retained message).
     for (const gone of this.knownStreams) {
       if (now.has(gone)) continue;
-      this.retained.set(topics.state(this.table, gone), '');
-      this.dirty.add(topics.state(this.table, gone));
+      const cleared = [
+        topics.state(this.table, gone),
+        ...(prefix === undefined ? [] : discoveryTopics(prefix, this.table, gone)),
+      ];
+      for (const topic of cleared) {
+        this.retained.set(topic, '');
+        this.dirty.add(topic);
+      }
       const t = this.throttles.get(gone);
       if (t?.timer) clearTimeout(t.timer);
       this.throttles.delete(gone);

@@ -236,6 +236,144 @@ describe('tableside --mqtt (real Mosquitto, real daemon process)', () => {
     expect(received.some((m) => m.topic === 'tableside/v1/room-4/status')).toBe(false);
   }, 40_000);
 
+  it('--mqtt-discovery: Home Assistant finds each stream as entities of one device, reading the topics the table publishes', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const b = await broker(dir.path);
+    const daemon = await startDaemon([
+      'simulate',
+      '--speed',
+      '20',
+      '--therapist',
+      '--db',
+      `${dir.path}/t.db`,
+      '--mqtt',
+      b.url,
+      '--table',
+      'room-9',
+      '--mqtt-discovery',
+    ]);
+    cleanups.push(() => daemon.child.kill('SIGKILL'));
+    const table = await subscriber(b.url, 'tableside/v1/room-9/#');
+    const first = await subscriber(b.url, 'homeassistant/#');
+    await waitFor(() => first.received.length >= 14, 10_000, '7 entities for each of the 2 streams');
+    // Home Assistant started later (or again): subscribed to its prefix, it gets the configs the broker retained.
+    const discovery = await subscriber(b.url, 'homeassistant/#');
+    await waitFor(() => discovery.received.length >= 14, 5000, 'the retained configs');
+    // 2 minutes of beats at 20×: the RMSSD window (60 s) fills, and values come once a second.
+    await sleep(6000);
+
+    const configs = discovery.received.map((m) => ({ topic: m.topic, retain: m.retain, config: json(m) }));
+    expect(configs).toHaveLength(14);
+    const uniqueIds = new Set(configs.map((c) => c.config.unique_id));
+    expect(uniqueIds.size).toBe(14);
+    const devices = new Set(configs.map((c) => JSON.stringify(c.config.device)));
+    expect(devices.size).toBe(1);
+    expect(JSON.parse([...devices][0])).toMatchObject({ identifiers: ['tableside_room-9'], name: 'tableside room-9' });
+
+    const payloadsOf = (topic: string) => table.received.filter((m) => m.topic === topic).map(json);
+    const status = payloadsOf('tableside/v1/room-9/status');
+    expect(status.at(-1)).toMatchObject({ online: true });
+    /** The field each entity reads, and the values the table sent in it: `{{ value_json.<field> }}`. */
+    const read = new Map<string, unknown[]>();
+    for (const { topic, retain, config } of configs) {
+      expect(retain, topic).toBe(true);
+      expect(topic).toMatch(
+        /^homeassistant\/(sensor|binary_sensor)\/tableside_room-9\/(client|therapist)_[a-z_]+\/config$/,
+      );
+      const stream = topic.split('/')[3].split('_')[0];
+      expect(String(config.name).startsWith(`${stream} `), topic).toBe(true);
+      expect(config.availability_topic).toBe('tableside/v1/room-9/status');
+      expect(String(config.availability_template)).toContain('value_json.online');
+      const stateTopic = String(config.state_topic);
+      expect([`tableside/v1/room-9/${stream}/metrics`, `tableside/v1/room-9/${stream}/state`]).toContain(stateTopic);
+      const field = /value_json\.(\w+)/.exec(String(config.value_template))?.[1] as string;
+      const payloads = payloadsOf(stateTopic);
+      expect(payloads.length, stateTopic).toBeGreaterThan(0);
+      for (const p of payloads) expect(Object.keys(p), `${field} in ${stateTopic}`).toContain(field);
+      const values = payloads.map((p) => p[field]);
+      read.set(topic.split('/')[3].slice(stream.length + 1) + (stream === 'client' ? '' : `@${stream}`), values);
+      if (topic.includes('/binary_sensor/')) {
+        for (const v of values) expect(typeof v).toBe('boolean');
+      } else if (config.device_class === 'enum') {
+        for (const v of values) if (v !== null) expect(config.options as unknown[], `${field}: ${v}`).toContain(v);
+      } else {
+        expect(config.state_class).toBe('measurement');
+        for (const v of values) if (v !== null) expect(typeof v).toBe('number');
+      }
+    }
+    // Each entity reads the value its name and unit say: a resting heart rate, RMSSD in ms and its natural log.
+    const hr = (read.get('heart_rate') as (number | null)[]).filter((v) => v !== null);
+    expect(hr.length).toBeGreaterThanOrEqual(2);
+    for (const v of hr) {
+      expect(v).toBeGreaterThan(40);
+      expect(v).toBeLessThan(110);
+    }
+    const rmssd = read.get('rmssd') as (number | null)[];
+    const ln = read.get('ln_rmssd') as (number | null)[];
+    expect(rmssd.some((v) => v !== null)).toBe(true);
+    for (const [i, v] of rmssd.entries()) {
+      if (v === null) expect(ln[i]).toBeNull();
+      else expect(ln[i] as number).toBeCloseTo(Math.log(v), 12);
+    }
+    expect(read.get('strap')).toContain('live');
+    expect(read.get('recording')).toContain(true);
+
+    // The therapist's strap taken off the table: its configs are emptied (Home Assistant removes those entities).
+    const removed = await fetch(new URL('/api/streams/therapist', daemon.url), { method: 'DELETE' });
+    expect(removed.status).toBe(204);
+    await waitFor(
+      () => discovery.received.filter((m) => m.text === '' && m.topic.includes('/therapist_')).length === 7,
+      5000,
+      "the therapist's 7 configs emptied",
+    );
+    const later = await subscriber(b.url, 'homeassistant/#');
+    await waitFor(() => later.received.length >= 7, 5000, 'the retained configs');
+    await sleep(500); // any that should not be there would have come with them
+    expect(later.received.map((m) => m.topic.split('/')[3].split('_')[0])).toEqual(Array(7).fill('client'));
+
+    // Stopped: the table says offline, which makes every entity unavailable; the configs stay (the device remains).
+    const configsBefore = discovery.received.length;
+    daemon.child.kill('SIGTERM');
+    expect(await exited(daemon.child)).toBe(0);
+    await waitFor(() => payloadsOf('tableside/v1/room-9/status').at(-1)?.online === false, 5000, 'offline');
+    expect(discovery.received.length).toBe(configsBefore);
+  }, 60_000);
+
+  it('--mqtt-discovery takes another prefix; a bad prefix, or the option without --mqtt, stops the start', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.remove);
+    const b = await broker(dir.path);
+    const daemon = await startDaemon([
+      'simulate',
+      '--db',
+      `${dir.path}/t.db`,
+      '--mqtt',
+      b.url,
+      '--table',
+      'room-4',
+      '--mqtt-discovery',
+      'clinic/ha',
+    ]);
+    cleanups.push(() => daemon.child.kill('SIGKILL'));
+    const { received } = await subscriber(b.url, 'clinic/ha/#');
+    await waitFor(() => received.length >= 7, 10_000, "the client stream's 7 configs");
+    for (const m of received) expect(m.topic).toMatch(/^clinic\/ha\/(sensor|binary_sensor)\/tableside_room-4\/client_/);
+
+    for (const [args, message] of [
+      [
+        ['--mqtt', b.url, '--mqtt-discovery', 'home/#'],
+        /--mqtt-discovery "home\/#": the prefix is one or more topic levels/,
+      ],
+      [['--mqtt', b.url, '--mqtt-discovery', 'a//b'], /--mqtt-discovery "a\/\/b": the prefix/],
+      [['--mqtt-discovery'], /--mqtt-discovery needs --mqtt/],
+    ] as const) {
+      const result = await runCliResult(['simulate', '--port', '0', '--db', `${dir.path}/x.db`, ...args]);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(message);
+    }
+  }, 40_000);
+
   it('no client name or note ever reaches the broker: a whole session under `#`', async () => {
     const dir = tempDir();
     cleanups.push(dir.remove);
@@ -252,6 +390,7 @@ describe('tableside --mqtt (real Mosquitto, real daemon process)', () => {
       b.url,
       '--table',
       'room-6',
+      '--mqtt-discovery',
     ]);
     cleanups.push(() => daemon.child.kill('SIGKILL'));
     const name = 'Ingrid Quarantotto';
@@ -265,8 +404,11 @@ describe('tableside --mqtt (real Mosquitto, real daemon process)', () => {
     await sleep(4000);
     await api(daemon.url, 'POST', `/api/sessions/${session.id}/end`, {});
     await sleep(1000);
-    const streams = new Set(received.map((m) => m.topic.split('/')[3]));
+    const ours = received.filter((m) => m.topic.startsWith('tableside/'));
+    const streams = new Set(ours.map((m) => m.topic.split('/')[3]));
     expect(streams).toEqual(new Set(['status', 'client', 'therapist']));
+    // Home Assistant's discovery configs are under `#` too: 7 entities for each stream.
+    expect(received.filter((m) => m.topic.startsWith('homeassistant/')).length).toBeGreaterThanOrEqual(14);
     expect(received.filter((m) => m.topic.endsWith('/metrics')).length).toBeGreaterThan(4);
     const everything = received
       .map((m) => `${m.topic}\n${m.text}`)
