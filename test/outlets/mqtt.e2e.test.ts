@@ -34,6 +34,16 @@ async function subscriber(...args: Parameters<typeof subscribe>) {
   return s;
 }
 
+/** A broker of its own and the CLI's `args` publishing to it (with a database in a temp folder). */
+async function tableOnBroker(args: string[]) {
+  const dir = tempDir();
+  cleanups.push(dir.remove);
+  const b = await broker(dir.path);
+  const daemon = await startDaemon([...args, '--db', `${dir.path}/t.db`, '--mqtt', b.url]);
+  cleanups.push(() => daemon.child.kill('SIGKILL'));
+  return { dir, b, daemon };
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -237,23 +247,15 @@ describe('tableside --mqtt (real Mosquitto, real daemon process)', () => {
   }, 40_000);
 
   it('--mqtt-discovery: Home Assistant finds each stream as entities of one device, reading the topics the table publishes', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.remove);
-    const b = await broker(dir.path);
-    const daemon = await startDaemon([
+    const { b, daemon } = await tableOnBroker([
       'simulate',
       '--speed',
       '20',
       '--therapist',
-      '--db',
-      `${dir.path}/t.db`,
-      '--mqtt',
-      b.url,
       '--table',
       'room-9',
       '--mqtt-discovery',
     ]);
-    cleanups.push(() => daemon.child.kill('SIGKILL'));
     const table = await subscriber(b.url, 'tableside/v1/room-9/#');
     const first = await subscriber(b.url, 'homeassistant/#');
     await waitFor(() => first.received.length >= 14, 10_000, '7 entities for each of the 2 streams');
@@ -341,21 +343,7 @@ describe('tableside --mqtt (real Mosquitto, real daemon process)', () => {
   }, 60_000);
 
   it('--mqtt-discovery takes another prefix; a bad prefix, or the option without --mqtt, stops the start', async () => {
-    const dir = tempDir();
-    cleanups.push(dir.remove);
-    const b = await broker(dir.path);
-    const daemon = await startDaemon([
-      'simulate',
-      '--db',
-      `${dir.path}/t.db`,
-      '--mqtt',
-      b.url,
-      '--table',
-      'room-4',
-      '--mqtt-discovery',
-      'clinic/ha',
-    ]);
-    cleanups.push(() => daemon.child.kill('SIGKILL'));
+    const { dir, b } = await tableOnBroker(['simulate', '--table', 'room-4', '--mqtt-discovery', 'clinic/ha']);
     const { received } = await subscriber(b.url, 'clinic/ha/#');
     await waitFor(() => received.length >= 7, 10_000, "the client stream's 7 configs");
     for (const m of received) expect(m.topic).toMatch(/^clinic\/ha\/(sensor|binary_sensor)\/tableside_room-4\/client_/);
