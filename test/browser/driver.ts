@@ -103,8 +103,12 @@ export function launch(engine: Engine, options: LaunchOptions = {}): Promise<Bro
 // ---------------------------------------------------------------------------------------------------------------
 // Conditions, the same on every engine
 
-/** How each engine's driver says the page it was asked went away under the question. */
-const NAVIGATED = /context was destroyed|navigated|detached|document unloaded|no such execution context/i;
+/**
+ * How each engine's driver says the page it was asked went away under the question (WebKitWebDriver: "Callback was
+ * not called before the unload event", when a click's navigation unloads the page while a script runs in it).
+ */
+const NAVIGATED =
+  /context was destroyed|navigated|detached|document unloaded|no such execution context|before the unload event/i;
 
 /** Polls `fn` in the page until it returns something truthy; fails with `what` after `timeoutMs`. */
 export async function waitFor<A>(
