@@ -139,15 +139,27 @@ describe('rule 2: name and note, last writer wins', () => {
     createClient(r2.store, 'Cleo', '');
     await r2.sync(); // now one client, room-2 with the clinic's uid and note
     expect(findClient(r2.store, 'Cleo')?.note).toBe('first');
-    // apart: room-1 edits at 10:00, room-2 at 10:05; room-2 syncs first, room-1's older edit must not win after
-    editAt(r1.path, 'Cleo', 'older note', '2027-04-01T10:00:00.000Z');
+    // Apart: room-2's edit (10:05) reaches the clinic first; room-1's older one (10:00) comes after and must not win,
+    // and room-1 takes the newer note in the same exchange. Room-1's sender sends on its own, so its edit is written
+    // only once room-2's has arrived: written earlier, it could reach the clinic first (the next case).
     editAt(r2.path, 'Cleo', 'newer note', '2027-04-01T10:05:00.000Z');
     await r2.sync();
+    editAt(r1.path, 'Cleo', 'older note', '2027-04-01T10:00:00.000Z');
     await r1.sync();
     expect(await rows(db, 'SELECT note, edited_by FROM clients')).toEqual([
       { note: 'newer note', edited_by: 'room-2' },
     ]);
     expect(findClient(r1.store, 'Cleo')?.note).toBe('newer note');
+    // The other order: room-1's older edit arrives first, room-2's newer one replaces it, and room-1 takes that at its
+    // next look at the clinic (every checkEveryMs), not in an exchange of its own.
+    editAt(r1.path, 'Cleo', 'older again', '2027-04-01T11:00:00.000Z');
+    await r1.sync();
+    editAt(r2.path, 'Cleo', 'newer again', '2027-04-01T11:05:00.000Z');
+    await r2.sync();
+    expect(await rows(db, 'SELECT note, edited_by FROM clients')).toEqual([
+      { note: 'newer again', edited_by: 'room-2' },
+    ]);
+    await waitFor(() => findClient(r1.store, 'Cleo')?.note === 'newer again', 5000, 'room-1 taking the newer note');
     // equal times: the table whose name sorts first (room-1) wins
     editAt(r1.path, 'Cleo', 'room-1 tie', '2027-04-02T10:00:00.000Z');
     editAt(r2.path, 'Cleo', 'room-2 tie', '2027-04-02T10:00:00.000Z');
