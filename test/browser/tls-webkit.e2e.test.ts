@@ -87,10 +87,12 @@ describe.runIf(installedEngines().includes('webkit'))('wss with the self-signed 
       () => null,
       (err: Error) => err,
     );
-    // WebKitGTK 2.50 stays on about:blank (another version may report an insecure certificate): never tableside's.
+    // Another version may report an insecure certificate. WebKitGTK 2.50 loads nothing: its document stays
+    // about:blank, and on a loaded machine it sometimes shows its own error page ("Operation was cancelled") with the
+    // refused address in the view's URL. Either way the document is never tableside's.
     if (refused) expect(refused.message).toMatch(/insecure certificate|certificate|TLS/i);
     else {
-      expect(await screen.url()).not.toContain(origin);
+      expect(await screen.evaluate(() => location.href)).toBe('about:blank');
       expect(await screen.evaluate(() => document.getElementById('hr'))).toBeNull();
     }
   }, 60_000);
